@@ -1,0 +1,239 @@
+"""Graph files, version 1: UTF-8 JSON, read in stages and written in one canonical layout.
+
+Reading goes text -> JSON -> checked records -> Graph, and every refusal is one GraphError or
+FormatError naming the file, node and port. Nothing in a file is ever executed: no eval, no
+pickle. Writing puts keys in a fixed order and one node or edge per line, so load-then-save gives
+the same bytes and diffs stay readable; `save` writes beside the target and renames, so a failed
+save leaves the old file whole.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import FormatError, GradhopperError, GraphError
+from .graph import Edge, Endpoint, Graph, Node, check_ports
+from .registry import Registry
+
+FORMAT = "gradhopper.graph"
+VERSION = 1
+TOP_KEYS = ("format", "version", "name", "description", "run", "nodes", "edges")
+NODE_KEYS = ("id", "type", "params", "ui")
+EDGE_KEYS = ("from", "to")
+
+
+def load(path, registry: Registry | None = None) -> Graph:
+    """Read a graph file; with a registry, also migrate legacy ids and validate it."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    try:
+        graph = loads(data, path=path)
+        if registry is not None:
+            migrate(graph, registry)
+            validate(graph, registry)
+    except GradhopperError as exc:
+        raise exc.in_file(path)
+    return graph
+
+
+def loads(data: bytes | str, path: Path | None = None) -> Graph:
+    if isinstance(data, bytes):
+        if b"\0" in data:
+            raise FormatError("not a graph file: it holds binary data")
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"not UTF-8 text (byte {exc.start})") from None
+    if not data.strip():
+        raise FormatError("the file is empty")
+    try:
+        doc = json.loads(data, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")\
+            from None
+    return _build(doc, path)
+
+
+def _refuse_constant(name: str):
+    raise FormatError(f"{name} is not allowed in a graph file: values must be finite numbers")
+
+
+def _build(doc, path: Path | None) -> Graph:
+    if not isinstance(doc, dict):
+        raise FormatError("not a graph file: the top level must be a JSON object")
+    if doc.get("format") != FORMAT:
+        raise FormatError(f"not a graph file: 'format' is {doc.get('format')!r}, "
+                          f"expected {FORMAT!r}")
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise FormatError(f"'version' must be a whole number, got {version!r}")
+    if version > VERSION:
+        raise FormatError(f"written by a newer Gradhopper (file version {version}, "
+                          f"this one reads up to {VERSION})")
+    name = _typed(doc.get("name", "Untitled"), str, "'name' must be a string")
+    description = doc.get("description")
+    if description is not None:
+        _typed(description, str, "'description' must be a string")
+    run = _typed(doc.get("run", {}), dict, "'run' must be an object")
+    for key in ("epochs", "seed"):
+        if key in run and (not isinstance(run[key], int) or isinstance(run[key], bool)
+                           or run[key] < 0):
+            raise FormatError(f"'run.{key}' must be a whole number >= 0, got {run[key]!r}")
+    graph = Graph(name, description=description, run=run, path=path)
+    unknown = [k for k in doc if k not in TOP_KEYS]
+    graph.extra = {k: doc[k] for k in unknown}
+    for i, raw in enumerate(_typed(doc.get("nodes", []), list, "'nodes' must be a list")):
+        node = _node(raw, i)
+        unknown += [f"{node.id}.{k}" for k in node.extra]
+        if node.id in graph.nodes:
+            raise GraphError("duplicate node id", node=node.id)
+        graph.add_node(node)
+    for i, raw in enumerate(_typed(doc.get("edges", []), list, "'edges' must be a list")):
+        edge = _edge(raw, i)
+        unknown += [f"edges[{i}].{k}" for k, _ in edge.extra]
+        _check_ends(graph, edge)
+        if graph.edge_into(edge.dst) is not None:
+            raise GraphError(f"two edges into one input (from {graph.edge_into(edge.dst).src} "
+                             f"and {edge.src})", node=edge.dst.node, port=edge.dst.port)
+        graph.edges.append(edge)
+    if unknown:
+        graph.warnings.append("keys this version does not know are kept as they are: "
+                              + ", ".join(unknown))
+    return graph
+
+
+def _typed(value, kind, message):
+    if not isinstance(value, kind):
+        raise FormatError(message)
+    return value
+
+
+def _node(raw, i: int) -> Node:
+    if not isinstance(raw, dict):
+        raise FormatError(f"nodes[{i}] must be an object")
+    node_id = raw.get("id")
+    if not isinstance(node_id, str) or not node_id:
+        raise FormatError(f"nodes[{i}] has no 'id' string")
+    if "." in node_id:
+        raise GraphError("a node id may not contain '.'", node=node_id)
+    node_type = raw.get("type")
+    if not isinstance(node_type, str):
+        raise GraphError("'type' must be a string", node=node_id)
+    params = raw.get("params", {})
+    ui = raw.get("ui", {})
+    if not isinstance(params, dict) or not isinstance(ui, dict):
+        raise GraphError("'params' and 'ui' must be objects", node=node_id)
+    extra = {k: v for k, v in raw.items() if k not in NODE_KEYS}
+    return Node(node_id, node_type, dict(params), dict(ui), extra)
+
+
+def _edge(raw, i: int) -> Edge:
+    if not isinstance(raw, dict) or "from" not in raw or "to" not in raw:
+        raise FormatError(f"edges[{i}] must be an object with 'from' and 'to'")
+    extra = tuple((k, v) for k, v in raw.items() if k not in EDGE_KEYS)
+    return Edge(Endpoint.parse(raw["from"]), Endpoint.parse(raw["to"]), extra)
+
+
+def _check_ends(graph: Graph, edge: Edge) -> None:
+    for end in (edge.src, edge.dst):
+        if end.node not in graph.nodes:
+            raise GraphError(f"edge {edge.src} -> {edge.dst} names node {end.node!r}, "
+                             "which the file does not have", node=end.node, port=end.port)
+
+
+def migrate(graph: Graph, registry: Registry) -> None:
+    """Rename node types known by a legacy id to their current id."""
+    for node in graph.nodes.values():
+        canonical = registry.canonical(node.type)
+        if canonical is not None and canonical != node.type:
+            node.type = canonical
+
+
+def validate(graph: Graph, registry: Registry) -> None:
+    """Check types, ports, parameters and required inputs against the registry.
+
+    Cycles and shapes are the planner's and the executor's to find.
+    """
+    for node in graph.nodes.values():
+        try:
+            node_type = registry.get(node.type)
+            node_type.resolve_params(node.params)
+        except GradhopperError as exc:
+            exc.node = exc.node or node.id
+            raise
+    for edge in graph.edges:
+        check_ports(graph, edge.src, edge.dst, registry)
+    for node in graph.nodes.values():
+        for port in registry.get(node.type).inputs:
+            if not port.optional and graph.edge_into(Endpoint(node.id, port.name)) is None:
+                raise GraphError("required input is not connected", node=node.id,
+                                 port=port.name)
+
+
+# -- writing -------------------------------------------------------------------------------
+def dumps(graph: Graph) -> str:
+    top = {"format": FORMAT, "version": VERSION, "name": graph.name}
+    if graph.description is not None:
+        top["description"] = graph.description
+    top["run"] = graph.run
+    lines = ["{"]
+    for key, value in top.items():
+        lines.append(f"  {_json(key)}: {_json(value)},")
+    lines.append('  "nodes": [')
+    lines += _items([_node_dict(n) for n in graph.nodes.values()])
+    lines.append("  ],")
+    lines.append('  "edges": [')
+    lines += _items([_edge_dict(e) for e in graph.edges])
+    lines.append("  ]" + ("," if graph.extra else ""))
+    extra = list(graph.extra.items())
+    for i, (key, value) in enumerate(extra):
+        lines.append(f"  {_json(key)}: {_json(value)}" + ("," if i < len(extra) - 1 else ""))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _items(items: list) -> list[str]:
+    return [f"    {_json(item)}" + ("," if i < len(items) - 1 else "")
+            for i, item in enumerate(items)]
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _node_dict(node: Node) -> dict:
+    out = {"id": node.id, "type": node.type}
+    if node.params:
+        out["params"] = node.params
+    if node.ui:
+        out["ui"] = node.ui
+    out.update(node.extra)
+    return out
+
+
+def _edge_dict(edge: Edge) -> dict:
+    out = {"from": str(edge.src), "to": str(edge.dst)}
+    out.update(edge.extra)
+    return out
+
+
+def save(graph: Graph, path) -> None:
+    """Write atomically: a temporary file beside the target, flushed, then renamed over it."""
+    path = Path(path)
+    text = dumps(graph)  # serialise first: a value JSON cannot hold fails before any write
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    graph.path = path
