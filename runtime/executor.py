@@ -130,6 +130,10 @@ class Executor:
                 raise
         return last
 
+    def subscribe(self, callback) -> None:
+        """Call `callback(event)` for every event (on the thread that runs the executor)."""
+        self.subscribers.append(callback)
+
     def run(self, steps: int | None = None) -> "Executor":
         self.advance("done", steps)
         return self

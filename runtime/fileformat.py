@@ -3,8 +3,9 @@
 Reading goes text -> JSON -> checked records -> Graph, and every refusal is one GraphError or
 FormatError naming the file, node and port. Nothing in a file is ever executed: no eval, no
 pickle. Writing puts keys in a fixed order and one node or edge per line, so load-then-save gives
-the same bytes and diffs stay readable; `save` writes beside the target and renames, so a failed
-save leaves the old file whole.
+the same bytes and diffs stay readable. The top-level `ui` object (backdrops, view settings) and
+each node's `ui` belong to the editor; the runtime keeps them as they are. `save` writes beside
+the target and renames, so a failed save leaves the old file whole.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from .registry import Registry
 
 FORMAT = "gradhopper.graph"
 VERSION = 1
-TOP_KEYS = ("format", "version", "name", "description", "run", "nodes", "edges")
+TOP_KEYS = ("format", "version", "name", "description", "run", "ui", "nodes", "edges")
 NODE_KEYS = ("id", "type", "params", "ui")
 EDGE_KEYS = ("from", "to")
 
@@ -85,6 +86,7 @@ def _build(doc, path: Path | None) -> Graph:
                            or run[key] < 0):
             raise FormatError(f"'run.{key}' must be a whole number >= 0, got {run[key]!r}")
     graph = Graph(name, description=description, run=run, path=path)
+    graph.ui = _typed(doc.get("ui", {}), dict, "'ui' must be an object")
     unknown = [k for k in doc if k not in TOP_KEYS]
     graph.extra = {k: doc[k] for k in unknown}
     for i, raw in enumerate(_typed(doc.get("nodes", []), list, "'nodes' must be a list")):
@@ -181,6 +183,8 @@ def dumps(graph: Graph) -> str:
     if graph.description is not None:
         top["description"] = graph.description
     top["run"] = graph.run
+    if graph.ui:
+        top["ui"] = graph.ui
     lines = ["{"]
     for key, value in top.items():
         lines.append(f"  {_json(key)}: {_json(value)},")

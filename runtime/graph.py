@@ -62,6 +62,7 @@ class Graph:
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
         self.extra: dict[str, Any] = {}
+        self.ui: dict[str, Any] = {}  # the editor's: backdrops and canvas settings
         self.path = Path(path) if path is not None else None
         self.warnings: list[str] = []
         self._subscribers: list[Callable[[str, dict], None]] = []
@@ -101,6 +102,7 @@ class Graph:
         other.nodes = {k: copy.deepcopy(n) for k, n in self.nodes.items()}
         other.edges = list(self.edges)
         other.extra = copy.deepcopy(self.extra)
+        other.ui = copy.deepcopy(self.ui)
         return other
 
     # -- changing --------------------------------------------------------------------------
