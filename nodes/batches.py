@@ -1,0 +1,58 @@
+"""Walking the training set in mini-batches: one step of training per batch."""
+from __future__ import annotations
+
+from gradhopper.runtime.nodetype import NodeType, Param, Port
+
+from .checks import matrix, same_rows, samples
+
+
+def cut(X, Y, size: int) -> list[tuple]:
+    """Consecutive (x, y) slices of `size` rows; the last, smaller batch is kept."""
+    return [(X[i:i + size], Y[i:i + size]) for i in range(0, len(X), size)]
+
+
+def make_batches(ctx):
+    size = ctx.params["batch_size"]
+    if ctx.params["shuffle"]:
+        rng = ctx.rng()
+
+        def reshuffled(X, Y):
+            order = rng.permutation(len(X))
+            return cut(X[order], Y[order], size)
+        return reshuffled
+
+    last = [None, None, []]  # X, Y and their batches
+
+    def in_order(X, Y):
+        """The same list every epoch, cut again only when X or Y is a new array."""
+        if X is not last[0] or Y is not last[1]:
+            last[:] = X, Y, cut(X, Y, size)
+        return last[2]
+    return in_order
+
+
+def check_batches(X, Y) -> None:
+    matrix("X", X)
+    samples("Y", Y)
+    same_rows(("X", "Y"), X, Y)
+
+
+BATCHES = NodeType(
+    identifier="data.batches",
+    make=make_batches,
+    inputs=(Port("X", doc="The training features, one row per sample."),
+            Port("Y", doc="The training targets, one row per sample.")),
+    outputs=(Port("x", doc="This step's features, (batch_size, in)."),
+             Port("y", doc="This step's targets.")),
+    params=(Param("batch_size", "int", 1, low=1,
+                  doc="Samples per step; 1 is online SGD, as in the tutorial."),
+            Param("shuffle", "bool", False, doc="Visit the samples in a new order every epoch."),
+            Param("seed", "int", optional=True,
+                  doc="Seeds the shuffling; empty uses the run's seed.")),
+    role="batches",
+    check=check_batches,
+    doc="Deals the training set out in batches, one per step; every node that depends on it "
+        "runs once per batch. The last, smaller batch is kept.",
+)
+
+NODE_TYPES = (BATCHES,)

@@ -1,0 +1,85 @@
+"""Where the data comes from: a built-in data set or a CSV file beside the graph."""
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+
+from gradhopper.runtime.errors import GraphError, ParamError
+from gradhopper.runtime.nodetype import NodeType, Param, Port
+
+from .csvtable import read_csv
+
+
+def seeds():
+    text = resources.files("gradhopper.nodes.data").joinpath("seeds_dataset.csv").read_text()
+    data = read_csv(text, "seeds_dataset.csv")
+    return data[:, :-1], data[:, -1]
+
+
+def xor():
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    return X, np.array([0.0, 1.0, 1.0, 0.0])
+
+
+def sine():
+    X = np.linspace(-np.pi, np.pi, 64).reshape(64, 1)
+    return X, np.sin(X)
+
+
+BUILT_INS = {"seeds": seeds, "xor": xor, "sine": sine}  # each gives X and y as the task needs
+
+
+def load_csv(ctx):
+    """X and y from the CSV at the path parameter, resolved against the graph file's folder."""
+    path = ctx.path(ctx.params["path"])
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise GraphError(f"no CSV file at {path}", param="path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GraphError(f"cannot read {path}: {exc}", param="path") from None
+    data = read_csv(text, str(path))
+    label, width = ctx.params["label_column"], data.shape[1]
+    if width < 2:
+        raise GraphError(f"{path} has one column; it needs features and a label", param="path")
+    if not -width <= label < width:
+        raise ParamError(f"{path} has no column {label}: its columns are 0 to {width - 1}, or "
+                         f"-1 for the last", param="label_column")
+    y = data[:, label]
+    X = np.delete(data, label % width, axis=1)
+    return X, (y if ctx.params["task"] == "classification" else y.reshape(-1, 1))
+
+
+def make_dataset(ctx):
+    if ctx.params["name"] is not None:
+        return BUILT_INS[ctx.params["name"]]
+    return lambda: load_csv(ctx)
+
+
+def validate_dataset(params: dict) -> None:
+    if (params["name"] is None) == (params["path"] is None):
+        raise ParamError("give either a built-in name or a CSV path, not both or neither",
+                         param="path" if params["path"] else "name")
+
+
+DATASET = NodeType(
+    identifier="data.dataset",
+    make=make_dataset,
+    outputs=(Port("X", doc="The features, one row per sample."),
+             Port("y", doc="The labels: (n,) class values, or (n, 1) for regression.")),
+    params=(Param("name", "str", optional=True, choices=tuple(BUILT_INS),
+                  doc="A built-in data set: seeds (wheat kernels, 3 classes), xor (4 points), "
+                      "sine (regression on [-pi, pi])."),
+            Param("path", "str", optional=True,
+                  doc="A CSV file, relative to the graph file; one header row is allowed."),
+            Param("label_column", "int", -1,
+                  doc="The CSV column holding the label, from 0; -1 is the last."),
+            Param("task", "str", "classification", choices=("classification", "regression"),
+                  doc="For a CSV: classification gives y as (n,), regression as (n, 1). "
+                      "Built-in data sets bring their own.")),
+    validate=validate_dataset,
+    doc="Loads a data set: the features X and the labels y, one row per sample.",
+)
+
+NODE_TYPES = (DATASET,)

@@ -1,0 +1,51 @@
+"""Numbers to watch while training: accuracy, and the mean of a value over an epoch."""
+from __future__ import annotations
+
+import numpy as np
+
+from gradhopper.runtime.nodetype import NodeType, Port
+
+from .checks import same_shape
+
+
+def accuracy(prediction, target) -> float:
+    """Row-wise argmax match for several columns; else both sides thresholded at 0.5."""
+    if np.ndim(prediction) == 2 and prediction.shape[1] > 1:
+        hits = prediction.argmax(axis=1) == target.argmax(axis=1)
+    else:
+        hits = (prediction > 0.5) == (target > 0.5)
+    return float(np.mean(hits))
+
+
+ACCURACY = NodeType(
+    identifier="metric.accuracy",
+    make=lambda ctx: accuracy,
+    inputs=(Port("prediction", doc="The network's outputs, (batch, k)."),
+            Port("target", doc="The expected outputs, same shape.")),
+    outputs=(Port("accuracy", kind="scalar", doc="The fraction classified right, 0 to 1."),),
+    check=lambda prediction, target: same_shape(("prediction", "target"), prediction, target),
+    doc="The fraction of samples whose predicted class (the largest output, or output > 0.5 "
+        "for a single output) is the target's class.",
+)
+
+
+def add(acc, value):
+    """Accumulate (running total, count); never writes into `value`."""
+    return (value, 1) if acc is None else (acc[0] + value, acc[1] + 1)
+
+
+def finish(acc):
+    mean = acc[0] / acc[1]
+    return float(mean) if np.ndim(mean) == 0 else mean
+
+
+EPOCH_MEAN = NodeType(
+    identifier="metric.epoch_mean",
+    make=lambda ctx: (add, finish),
+    inputs=(Port("value", kind="any", doc="A number (or array) that changes every step."),),
+    outputs=(Port("mean", kind="scalar", doc="Its mean over the steps of the epoch."),),
+    role="reduce",
+    doc="Averages a per-step value, such as the loss of each batch, over the whole epoch.",
+)
+
+NODE_TYPES = (ACCURACY, EPOCH_MEAN)

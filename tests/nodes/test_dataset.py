@@ -1,0 +1,99 @@
+import hashlib
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from gradhopper.nodes.dataset import DATASET
+from gradhopper.runtime.errors import GraphError, ParamError
+
+SEEDS_SHA256 = "8dbd1853a4439afc113cfe07f290422c7ce3fe48745d71f3f7eaa027cd38fd6e"
+
+
+def test_the_shipped_seeds_file_is_the_tutorials():
+    data = resources.files("gradhopper.nodes.data").joinpath("seeds_dataset.csv").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == SEEDS_SHA256
+
+
+def test_seeds(build):
+    X, y = build(DATASET, name="seeds")()
+    assert X.shape == (210, 7) and y.shape == (210,)
+    assert X.dtype == y.dtype == np.float64
+    values, counts = np.unique(y, return_counts=True)
+    np.testing.assert_array_equal(values, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(counts, [70, 70, 70])
+    np.testing.assert_array_equal(X[0], [15.26, 14.84, 0.871, 5.763, 3.312, 2.221, 5.22])
+
+
+def test_xor_and_sine(build):
+    X, y = build(DATASET, name="xor")()
+    np.testing.assert_array_equal(X, [[0, 0], [0, 1], [1, 0], [1, 1]])
+    np.testing.assert_array_equal(y, [0, 1, 1, 0])
+    X, y = build(DATASET, name="sine", task="classification")()  # sine is regression anyway
+    assert X.shape == y.shape == (64, 1)
+    assert X[0, 0] == -np.pi and X[-1, 0] == np.pi
+    np.testing.assert_array_equal(y, np.sin(X))
+
+
+def test_csv_with_a_header_relative_to_the_graph(build, tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "d.csv").write_text("a, b ,label\n1,2,0\n3,4.5,1\n\n\n")
+    X, y = build(DATASET, path="data/d.csv")()
+    np.testing.assert_array_equal(X, [[1.0, 2.0], [3.0, 4.5]])
+    np.testing.assert_array_equal(y, [0.0, 1.0])
+
+
+def test_csv_without_a_header_label_column_and_regression(build, tmp_path):
+    (tmp_path / "r.csv").write_text("0.5,1,2\r\n1.5,3,4")
+    X, y = build(DATASET, path="r.csv", label_column=0, task="regression")()
+    np.testing.assert_array_equal(X, [[1.0, 2.0], [3.0, 4.0]])
+    assert y.shape == (2, 1)
+    np.testing.assert_array_equal(y, [[0.5], [1.5]])
+
+
+def test_a_missing_csv_names_the_path(build, tmp_path):
+    load = build(DATASET, path="nowhere.csv")
+    with pytest.raises(GraphError) as err:
+        load()
+    assert err.value.param == "path"
+    assert str(tmp_path / "nowhere.csv") in str(err.value)
+
+
+def test_a_non_numeric_cell_names_row_and_column(build, tmp_path):
+    (tmp_path / "bad.csv").write_text("x1,x2,y\n1,2,0\n3,oops,1\n")
+    with pytest.raises(GraphError) as err:
+        build(DATASET, path="bad.csv")()
+    assert err.value.param == "path"
+    assert "row 3, column 2 (x2): 'oops' is not a number" in str(err.value)
+    (tmp_path / "bad.csv").write_text("1,2,0\n3,4,1\n5,nan,1\n")
+    with pytest.raises(GraphError, match="row 3, column 2: 'nan' is not a number"):
+        build(DATASET, path="bad.csv")()
+
+
+def test_ragged_empty_and_label_errors(build, tmp_path):
+    (tmp_path / "ragged.csv").write_text("1,2,0\n3,1\n")
+    with pytest.raises(GraphError, match="row 2 has 2 columns, but row 1 has 3"):
+        build(DATASET, path="ragged.csv")()
+    (tmp_path / "empty.csv").write_text("a,b\n\n")
+    with pytest.raises(GraphError, match="has no data rows"):
+        build(DATASET, path="empty.csv")()
+    (tmp_path / "one.csv").write_text("1\n2\n")
+    with pytest.raises(GraphError, match="has one column"):
+        build(DATASET, path="one.csv")()
+    (tmp_path / "ok.csv").write_text("1,2,0\n")
+    with pytest.raises(ParamError) as err:
+        build(DATASET, path="ok.csv", label_column=3)()
+    assert err.value.param == "label_column" and "columns are 0 to 2" in str(err.value)
+
+
+@pytest.mark.parametrize("params, param", [({}, "name"),
+                                           ({"name": "seeds", "path": "d.csv"}, "path")])
+def test_exactly_one_of_name_and_path(params, param):
+    with pytest.raises(ParamError) as err:
+        DATASET.resolve_params(params)
+    assert err.value.param == param
+
+
+def test_an_unknown_built_in_gets_a_hint():
+    with pytest.raises(ParamError, match="did you mean 'seeds'"):
+        DATASET.resolve_params({"name": "seed"})
