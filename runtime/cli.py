@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import tempfile
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import numpy as np
@@ -123,14 +124,16 @@ def _save_state(state: dict, path: Path) -> None:
 
 
 def _editor(argv: list[str]) -> int:
+    """Open the editor, found through the `gradhopper.apps` entry point like any plug-in."""
     if len(argv) > 1 or (argv and argv[0].startswith("-")):
         print("usage: gradhopper [GRAPH] | gradhopper {run,check,sweep,export} ...",
               file=sys.stderr)
         return 2
+    found = [ep for ep in entry_points(group="gradhopper.apps") if ep.name == "editor"]
     try:
-        from gradhopper.editor.app import main as editor_main
-    except ImportError as exc:
-        print(f"error: the editor cannot start ({exc}); install it with "
+        editor_main = found[0].load()
+    except (IndexError, ImportError) as exc:
+        print(f"error: the editor cannot start ({exc or 'not installed'}); install it with "
               "pip install 'gradhopper[editor]'", file=sys.stderr)
         return 2
     return editor_main(argv[0] if argv else None)

@@ -17,14 +17,16 @@ number of steps, a breakpoint or `stop()`, and returns the last event. The walk 
 that keeps its place, so a run can stop anywhere and go on. Subscribers receive each event:
 "node" events come from the checked path only; the fast path sends one "step" event per stretch
 of steps it ran (see `steps` for the count). Parameter changes (`set_param`, any thread) take
-effect at the next step boundary.
+effect at the next step boundary; a change upstream of `data.batches` reaches the batches at the
+next epoch, since an epoch's batches are dealt when it starts.
 
 Errors. A node's exception becomes a NodeError naming the node and the epoch and step; a
 ShapeError also names the inputs involved and what feeds them. A fast step that raises has
 written no slot, so it is replayed on the checked path to name the node. NaN or infinity:
-tested on every output on the checked path; after a fast epoch the state is tested and, if it
-is not finite, the epoch is replayed on the checked path from its start to name the first node,
-port and step (NonFiniteError, exit code 3).
+tested on every output on the checked path; after a fast epoch the state, the last step's
+outputs and the running totals are tested and, if one is not finite, the epoch is replayed on the
+checked path from its start to name the first node, port and step (NonFiniteError, exit code 3).
+A value that turns non-finite mid-epoch and recovers before the epoch ends goes unseen there.
 
 Assumptions. Node functions are deterministic once made and never change their inputs: values
 are shared between slots, snapshots and the static cache, not copied.
@@ -228,6 +230,9 @@ class Executor:
         self._state_slots = [c.outputs[0] for c in plan.states]
         self._state_slots += [s for c in plan.step + plan.epoch if c.role != "reduce"
                               for s in c.state]
+        # tested after a fast epoch: the state, the last step's outputs and the running totals
+        self._watched_slots = self._state_slots + [s for c in plan.step for s in c.outputs]
+        self._watched_slots += [c.state[0] for c in plan.step_reduces]
         for call in plan.states:
             self.current = call.node
             value = self._static_value(call, lambda c=call: (self._make(c),))[0]
@@ -418,7 +423,7 @@ class Executor:
             self._replaying = False
 
     def _check_state(self, batches, start_state) -> None:
-        if all(_finite(self.V[s]) for s in self._state_slots):
+        if all(_finite(self.V[s]) for s in self._watched_slots):
             return
         for slot, value in zip(self._state_slots, start_state):
             self.V[slot] = value

@@ -214,7 +214,9 @@ def check_ports(graph: Graph, src: Endpoint, dst: Endpoint, registry: Registry) 
         raise GraphError(no_port_message(dst_type, "input", dst.port), node=dst.node, port=dst.port)
     out_kind, in_kind = src_type.output(src.port).kind, dst_type.input(dst.port).kind
     if "any" not in (out_kind, in_kind) and out_kind != in_kind:
-        raise GraphError(f"{src} carries a {out_kind} but {dst} takes a {in_kind}",
+        article = {"array": "an array", "scalar": "a scalar"}
+        raise GraphError(f"{src} carries {article[out_kind]} but {dst} takes "
+                         f"{article[in_kind]}",
                          node=dst.node, port=dst.port)
 
 

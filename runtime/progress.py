@@ -1,7 +1,8 @@
 """What `gradhopper run` shows while it trains: a rich progress bar and per-epoch metrics.
 
-About ten metric lines per run (and the last epoch always), so a 500-epoch run stays readable;
-on a terminal the bar carries the latest values between them. Off a terminal there is no bar.
+About ten lines of per-epoch metrics a run (the last epoch always), so a 500-epoch run stays
+readable; on a terminal the bar carries the latest values between them. Off a terminal there is
+no bar. Views are left out: they repeat the metric they show.
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ class Progress:
         self.executor = executor
         self.enabled = enabled
         self.every = max(1, executor.epochs // lines)
+        plan = executor.plan
+        self.shown = {node for node in plan.order
+                      if plan.rate[node] == "epoch" and plan.calls[node].role != "view"}
         self.console = Console(stderr=False)
         self._bar = None
         self._task = None
@@ -36,12 +40,14 @@ class Progress:
     def on_event(self, event) -> None:
         if not self.enabled or event.kind != "epoch":
             return
-        metrics = format_metrics(self.executor.history[-1])
+        metrics = format_metrics({k: v for k, v in self.executor.history[-1].items()
+                                  if k.split(".")[0] in self.shown})
         if self._bar is not None:
             self._bar.update(self._task, completed=event.epoch, metrics=metrics)
         if event.epoch % self.every == 0 or event.epoch == self.executor.epochs:
-            self.console.print(f"epoch {event.epoch:>{len(str(self.executor.epochs))}}  {metrics}",
-                               highlight=False)
+            width = len(str(self.executor.epochs))
+            self.console.print(f"epoch {event.epoch:>{width}}  {metrics}", highlight=False,
+                               soft_wrap=True)
 
 
 def format_metrics(values: dict[str, float]) -> str:

@@ -1,0 +1,152 @@
+"""The executor's cost, as ratios against plain Python measured in the same run.
+
+1. Per-node overhead: a chain of trivial nodes run by the executor's fast path, against calling
+   the same functions in a plain loop. Target: at most 0.5 us per node (ryvencore, the best peer
+   runtime we know, costs about 2.6).
+2. Whole run: the seeds sample's epoch against a hand-written numpy loop doing the same
+   batch-size-1 matrix work. Target: ratio at most 1.3.
+"""
+from __future__ import annotations
+
+import timeit
+from importlib.resources import files
+
+import numpy as np
+
+from gradhopper.runtime.executor import Executor
+from gradhopper.runtime.fileformat import load
+from gradhopper.runtime.graph import Endpoint, Graph, Node
+from gradhopper.runtime.nodetype import NodeType, Port
+from gradhopper.runtime.planner import plan
+from gradhopper.runtime.registry import Registry, default_registry
+
+CHAIN = 200
+STEPS = 2000
+REPEAT = 5
+
+
+def _inc(x):
+    return x + 1
+
+
+def chain_plan(n: int = CHAIN):
+    """One epoch of STEPS steps; each step runs n trivial nodes from a state back into it."""
+    registry = Registry([
+        NodeType("bench.batches", role="batches", make=lambda ctx: lambda: [(i,) for i in
+                                                                           range(STEPS)],
+                 outputs=(Port("i", kind="any"),)),
+        NodeType("bench.state", role="state", make=lambda ctx: 0,
+                 inputs=(Port("next", kind="any", delayed=True, optional=True),),
+                 outputs=(Port("value", kind="any"),)),
+        NodeType("bench.inc", make=lambda ctx: _inc, inputs=(Port("x", kind="any"),),
+                 outputs=(Port("y", kind="any"),)),
+    ])
+    graph = Graph("chain", run={"epochs": 1, "seed": 0})
+    graph.add_node(Node("batches", "bench.batches"))
+    graph.add_node(Node("s", "bench.state"))
+    previous = Endpoint("s", "value")
+    for i in range(n):
+        graph.add_node(Node(f"n{i}", "bench.inc"))
+        graph.connect(previous, Endpoint(f"n{i}", "x"))
+        previous = Endpoint(f"n{i}", "y")
+    graph.connect(previous, Endpoint("s", "next"))
+    return plan(graph, registry)
+
+
+def per_node_overhead() -> float:
+    the_plan = chain_plan()
+    functions = [_inc] * CHAIN
+
+    def plain():
+        x = 0
+        for _ in range(STEPS):
+            for f in functions:
+                x = f(x)
+        return x
+
+    def executor():
+        ex = Executor(the_plan, cache=None)
+        ex.run()
+        return ex.state()["s"]
+
+    assert plain() == executor() == CHAIN * STEPS
+    t_plain = min(timeit.repeat(plain, number=1, repeat=REPEAT))
+    t_exec = min(timeit.repeat(executor, number=1, repeat=REPEAT))
+    per_node = (t_exec - t_plain) / (CHAIN * STEPS) * 1e6
+    print(f"chain of {CHAIN} nodes x {STEPS} steps: plain loop {t_plain * 1e3:.1f} ms, "
+          f"executor {t_exec * 1e3:.1f} ms")
+    print(f"per-node overhead: {per_node:.3f} us (target <= 0.5; ryvencore about 2.6)")
+    return per_node
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def hand_written_epoch(batches, W1, b1, W2, b2, lr):
+    """The tutorial's online SGD on the same matrices, written as directly as numpy allows.
+
+    Like the graph, it adds up the loss for the epoch's mean; the caller scores the test set.
+    """
+    total = 0.0
+    for x, y in batches:
+        h = _sigmoid(x @ W1 + b1)
+        o = _sigmoid(h @ W2 + b2)
+        e = o - y
+        total += 0.5 * float(np.vdot(e, e))
+        d2 = e * o * (1.0 - o)
+        d1 = (d2 @ W2.T) * h * (1.0 - h)
+        W2 = W2 - lr * (h.T @ d2)
+        b2 = b2 - lr * d2.sum(axis=0)
+        W1 = W1 - lr * (x.T @ d1)
+        b1 = b1 - lr * d1.sum(axis=0)
+    return (W1, b1, W2, b2), total / len(batches)
+
+
+def accuracy(X, Y, W1, b1, W2, b2) -> float:
+    o = _sigmoid(_sigmoid(X @ W1 + b1) @ W2 + b2)
+    return float(np.mean(o.argmax(axis=1) == Y.argmax(axis=1)))
+
+
+def whole_run_ratio(epochs: int = 20) -> float:
+    path = files("gradhopper.sample_graphs").joinpath("wheat_seeds.json")
+    the_plan = plan(load(path, default_registry()), default_registry())
+    probe = Executor(the_plan, epochs=0).run()
+    X, Y = probe.value("split.X_train"), probe.value("split.Y_train")
+    X_test, Y_test = probe.value("split.X_test"), probe.value("split.Y_test")
+    batches = [(X[i:i + 1], Y[i:i + 1]) for i in range(len(X))]
+    start = probe.state()
+
+    def hand():
+        w = (start["W1"], start["b1"], start["W2"], start["b2"])
+        for _ in range(epochs):
+            w, loss = hand_written_epoch(batches, *w, 0.3)
+            score = accuracy(X_test, Y_test, *w)
+        return w, loss, score
+
+    def graph():
+        return Executor(the_plan, epochs=epochs).run()
+
+    (W1, _, _, _), loss, score = hand()
+    ran = graph()
+    assert np.allclose(ran.state()["W1"], W1, rtol=0, atol=1e-12)
+    assert abs(ran.report()["test_accuracy.accuracy"] - score) < 1e-12
+
+    t_hand = min(timeit.repeat(hand, number=1, repeat=REPEAT))
+    t_graph = min(timeit.repeat(graph, number=1, repeat=REPEAT))
+    ratio = t_graph / t_hand
+    steps = epochs * len(batches)
+    print(f"seeds sample, {epochs} epochs x {len(batches)} steps: hand-written numpy "
+          f"{t_hand / epochs * 1e3:.2f} ms/epoch ({t_hand / steps * 1e6:.1f} us/step), "
+          f"graph {t_graph / epochs * 1e3:.2f} ms/epoch")
+    print(f"whole-run ratio graph / hand-written: {ratio:.2f} (target <= 1.3)")
+    return ratio
+
+
+def main() -> None:
+    per_node_overhead()
+    whole_run_ratio()
+
+
+if __name__ == "__main__":
+    main()

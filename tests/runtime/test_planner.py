@@ -1,0 +1,86 @@
+"""The planner: inferred rates, delayed edges, cycles that name their nodes, big graphs."""
+from __future__ import annotations
+
+import pytest
+from helpers import sample_plan, toy_registry
+
+from gradhopper.runtime.errors import CycleError, GraphError
+from gradhopper.runtime.graph import Endpoint, Graph, Node
+from gradhopper.runtime.planner import plan
+
+
+def build(nodes, edges, registry=None) -> Graph:
+    graph = Graph("t", run={"epochs": 2, "seed": 0})
+    for node_id, node_type in nodes:
+        graph.add_node(Node(node_id, node_type))
+    for src, dst in edges:
+        graph.connect(Endpoint.parse(src), Endpoint.parse(dst))
+    return graph
+
+
+def rates(the_plan) -> dict[str, set]:
+    out: dict[str, set] = {}
+    for node, rate in the_plan.rate.items():
+        out.setdefault(rate, set()).add(node)
+    return out
+
+
+def test_the_seeds_sample_has_the_rates_the_tutorial_implies():
+    r = rates(sample_plan("wheat_seeds"))
+    assert r["static"] == {"seeds", "normalize", "onehot", "split", "learning_rate"}
+    assert r["state"] == {"W1", "b1", "W2", "b2"}
+    assert {"batches", "hidden", "loss", "output_delta", "update_W1"} <= r["step"]
+    assert {"test_accuracy", "test_hidden", "train_loss", "accuracy_plot", "W1_heatmap"} \
+        == r["epoch"] - {"test_hidden_sum", "test_output_sum", "test_output", "loss_plot"}
+
+
+def test_without_batches_what_computes_the_next_state_runs_every_step():
+    r = rates(sample_plan("mazur"))
+    assert {"hidden", "loss", "update_W1", "error"} <= r["step"]
+    assert "epoch" not in r
+
+
+def test_a_cycle_without_a_delay_names_its_nodes():
+    graph = build([("s", "t.param"), ("a", "t.add"), ("b", "t.scale"), ("c", "t.scale")],
+                  [("s.value", "a.a"), ("c.out", "a.b"), ("a.out", "b.a"), ("b.out", "c.a")])
+    with pytest.raises(CycleError) as info:
+        plan(graph, toy_registry())
+    assert "a -> b -> c -> a" in str(info.value) or "c -> a -> b -> c" in str(info.value) \
+        or "b -> c -> a -> b" in str(info.value)
+
+
+def test_a_loop_through_a_delayed_input_is_fine():
+    graph = build([("s", "t.param"), ("k", "t.scale")], [("s.value", "k.a"), ("k.out", "s.next")])
+    the_plan = plan(graph, toy_registry())
+    assert the_plan.rate == {"s": "state", "k": "step"}
+    assert the_plan.commits == [(the_plan.slots[Endpoint("s", "value")],
+                                 the_plan.slots[Endpoint("k", "out")])]
+
+
+def test_a_5000_node_chain_plans_without_recursion():
+    n = 5000
+    graph = build([("s", "t.param")] + [(f"n{i}", "t.scale") for i in range(n)],
+                  [("s.value", "n0.a")] + [(f"n{i}.out", f"n{i + 1}.a") for i in range(n - 1)]
+                  + [(f"n{n - 1}.out", "s.next")])
+    the_plan = plan(graph, toy_registry())
+    assert the_plan.order[-1] == f"n{n - 1}" and len(the_plan.step) == n
+
+
+def test_one_batches_node_per_graph():
+    graph = build([("c", "t.const"), ("b1", "t.batches"), ("b2", "t.batches")],
+                  [("c.X", "b1.X"), ("c.X", "b2.X")])
+    with pytest.raises(GraphError, match="one data.batches"):
+        plan(graph, toy_registry())
+
+
+def test_a_per_step_node_cannot_read_an_epoch_mean():
+    graph = build([("c", "t.const"), ("b", "t.batches"), ("m", "t.mean"), ("k", "t.add")],
+                  [("c.X", "b.X"), ("b.x", "m.value"), ("m.mean", "k.a"), ("b.x", "k.b")])
+    with pytest.raises(GraphError, match="changes once per epoch and cannot feed k"):
+        plan(graph, toy_registry())
+
+
+def test_check_prints_the_plan_by_rate():
+    text = sample_plan("wheat_seeds").describe()
+    assert "static (once per run): seeds, learning_rate" in text
+    assert "per epoch:" in text and "33 nodes, 56 edges, 500 epochs" in text
