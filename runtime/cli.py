@@ -23,14 +23,12 @@ from .graph import Graph
 from .planner import Plan, plan
 from .registry import default_registry
 
-COMMANDS = ("run", "check", "sweep", "export", "debug")
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+    parser, commands = _parser()
+    if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help")):
         return _editor(argv)
-    args = _parser().parse_args(argv)
+    args = parser.parse_args(argv)
     try:
         return args.handler(args)
     except GradhopperError as exc:
@@ -41,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict]:
+    """The parser, and its subcommands by name (anything else opens the editor)."""
     parser = argparse.ArgumentParser(
         prog="gradhopper", description="Run backpropagation laid out as a graph of nodes. "
         "With no command (or just a GRAPH), open the editor.")
@@ -60,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a graph and print its plan")
     check.add_argument("graph", type=Path)
     check.set_defaults(handler=_check)
-    return parser
+    return parser, sub.choices
 
 
 def open_graph(path: Path, sets: list[str] = ()) -> tuple[Graph, Plan]:
@@ -126,7 +125,7 @@ def _save_state(state: dict, path: Path) -> None:
 def _editor(argv: list[str]) -> int:
     """Open the editor, found through the `gradhopper.apps` entry point like any plug-in."""
     if len(argv) > 1 or (argv and argv[0].startswith("-")):
-        print("usage: gradhopper [GRAPH] | gradhopper {run,check,sweep,export} ...",
+        print("usage: gradhopper [GRAPH] | gradhopper COMMAND ... (see gradhopper --help)",
               file=sys.stderr)
         return 2
     found = [ep for ep in entry_points(group="gradhopper.apps") if ep.name == "editor"]

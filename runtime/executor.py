@@ -259,14 +259,7 @@ class Executor:
             [p for p in call.type.inputs if not p.delayed], call.sources) if s is not None)
         ctx = NodeContext(call.node, call.params, run_seed=graph.seed, base_dir=graph.base_dir,
                           connected=connected)
-        try:
-            return call.type.make(ctx)
-        except GradhopperError as exc:
-            exc.node = exc.node or call.node
-            raise
-        except Exception as exc:
-            raise NodeError(f"could not be set up: {type(exc).__name__}: {exc}",
-                            node=call.node) from exc
+        return self._guard(call, call.type.make, [ctx])
 
     # -- the checked path -------------------------------------------------------------------
     def _run_calls(self, calls, static: bool = False):
@@ -316,7 +309,7 @@ class Executor:
             except ShapeError as exc:
                 raise self._shape_error(call, exc, args) from None
         result = self._guard(call, fn, args + [self.V[s] for s in call.state])
-        if len(call.outputs) + len(call.state) == 1:
+        if call.role != "batches" and len(call.outputs) + len(call.state) == 1:
             return (result,)
         return result
 
@@ -383,13 +376,8 @@ class Executor:
         return key
 
     def _batches(self, call: Call) -> list:
-        args = [self.V[s] for s in call.inputs]
-        if call.type.check is not None:
-            try:
-                call.type.check(*args)
-            except ShapeError as exc:
-                raise self._shape_error(call, exc, args) from None
-        return self._guard(call, self._function(call), args)
+        """This epoch's batches: data.batches is called like any node, once per epoch."""
+        return self._compute(call)
 
     # -- the fast path -----------------------------------------------------------------------
     def _fast_steps(self, batches, i: int) -> int:

@@ -76,6 +76,7 @@ def test_check_prints_the_plan(capsys):
      "node hidden_sum, port x, W: x (from batches.x, shape (1, 7)) and W (from W1.value, "
      "shape (3, 5)) do not fit"),
     (["run", "{csv_graph}"], "row 3, column 2"),
+    (["run", "{missing_csv_graph}"], "node xor, parameter path: "),
     (["run", "{sample}", "--epochs", "-1"], "whole number >= 0"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(capsys, tmp_path, argv, expected):
@@ -84,8 +85,10 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(capsys, tmp_path, ar
     doc = json.loads((SAMPLES / "xor.json").read_text())
     next(n for n in doc["nodes"] if n["id"] == "xor")["params"] = {"path": "data.csv"}
     (tmp_path / "csv.json").write_text(json.dumps(doc))
+    next(n for n in doc["nodes"] if n["id"] == "xor")["params"] = {"path": "gone.csv"}
+    (tmp_path / "missing.json").write_text(json.dumps(doc))
     names = {"dir": tmp_path, "sample": SAMPLES / "wheat_seeds.json",
-             "csv_graph": tmp_path / "csv.json"}
+             "csv_graph": tmp_path / "csv.json", "missing_csv_graph": tmp_path / "missing.json"}
     state = tmp_path / "state.npz"
     code, out, err = cli(capsys, *[a.format(**names) for a in argv], "--save-state", state)
     assert code == 2 and out == ""
