@@ -51,7 +51,8 @@ from .planner import Call, Plan
 from .stepcode import compile_step
 
 Event = namedtuple("Event", "kind epoch step node")
-Event.__doc__ = "What happened: kind is node, step, epoch, break or done; epoch/step count from 1."
+Event.__doc__ = ("What happened: kind is node, step, epoch, break, error or done; epoch and "
+                 "step count from 1. An error event names the node; advance then raises.")
 
 
 class StaticCache:
@@ -127,8 +128,11 @@ class Executor:
                         break
                     if self._limit is not None and self.steps >= self._limit:
                         break
-            except GradhopperError:
+            except GradhopperError as exc:
                 self.finished = True
+                event = Event("error", self.epoch + 1, self.step_in_epoch + 1, exc.node)
+                for callback in list(self.subscribers):
+                    callback(event)
                 raise
         return last
 

@@ -115,10 +115,14 @@ def test_a_failing_node_is_named_with_epoch_and_step():
         graph.add_node(Node(node_id, node_type))
     graph.connect(Endpoint.parse("c.X"), Endpoint.parse("b.X"))
     graph.connect(Endpoint.parse("b.x"), Endpoint.parse("bad.a"))
+    ex = Executor(plan(graph, toy_registry()), cache=None)
+    events = []
+    ex.subscribe(events.append)
     with pytest.raises(NodeError) as info:
-        Executor(plan(graph, toy_registry()), cache=None).run()
+        ex.run()
     assert str(info.value) == ("node bad: failed in epoch 1, step 1: "
                                "ZeroDivisionError: division by zero")
+    assert events[-1] == ("error", 1, 1, "bad") and ex.finished
 
 
 def test_shapes_that_do_not_fit_name_both_ports_and_what_feeds_them():
