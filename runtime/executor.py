@@ -292,9 +292,21 @@ class Executor:
             add, _ = self._function(call)
             V[call.state[0]] = add(V[call.state[0]], V[call.inputs[0]])
         sources = [V[src] for _, src in self.plan.commits]
-        for (state, _), value in zip(self.plan.commits, sources):
+        for (state, src), value in zip(self.plan.commits, sources):
+            if np.shape(value) != np.shape(V[state]):
+                raise self._state_shape_error(state, src, value)
             V[state] = value
         self.steps += 1
+
+    def _state_shape_error(self, state: int, src: int, value) -> ShapeError:
+        """A state keeps its shape: what arrives on `next` must fit the value it replaces."""
+        call = next(c for c in self.plan.states if c.outputs[0] == state)
+        port = next(p for p in call.type.inputs if p.delayed).name
+        source = next(end for end, slot in self.plan.slots.items() if slot == src)
+        exc = ShapeError(port, f"{port} (from {source}, shape {np.shape(value)}) does not fit "
+                               f"the value it replaces, shape {np.shape(self.V[state])}")
+        exc.node = call.node
+        return exc
 
     def _after_node(self, call: Call):
         if self._replaying:

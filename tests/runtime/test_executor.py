@@ -156,3 +156,14 @@ def test_nan_on_the_fast_path_is_traced_to_its_node_port_epoch_and_step():
         Executor(plan(graph, toy_registry()), cache=None).run()
     assert info.value.exit_code == 3
     assert str(info.value) == "node log, port out: out became NaN or infinite in epoch 1, step 3"
+
+
+def test_a_state_keeps_its_shape_when_next_arrives():
+    graph = Graph("n", run={"epochs": 1, "seed": 0})
+    for node_id, node_type, params in (("c", "t.const", {"n": 3}), ("s", "t.param", {})):
+        graph.add_node(Node(node_id, node_type, params))
+    graph.connect(Endpoint.parse("c.X"), Endpoint.parse("s.next"))
+    with pytest.raises(ShapeError) as info:
+        Executor(plan(graph, toy_registry()), cache=None).run()
+    assert str(info.value) == ("node s, port next: next (from c.X, shape (3,)) does not fit the "
+                               "value it replaces, shape (1,)")
