@@ -59,6 +59,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     check = sub.add_parser("check", help="validate a graph and print its plan")
     check.add_argument("graph", type=Path)
     check.set_defaults(handler=_check)
+    from .sweep import add_parser as add_sweep_parser  # imports no Dask until a sweep runs
+
+    add_sweep_parser(sub)
     return parser, sub.choices
 
 

@@ -1,0 +1,293 @@
+"""`gradhopper sweep`: many runs of one graph (k folds, a grid of settings) as Dask tasks.
+
+Each run is one task, `run_task`, that receives the graph file's text, its folder (so relative
+CSV paths resolve as they do for `gradhopper run`), its overrides and the epochs: plain values,
+never a pickled graph or editor object. It loads, applies, plans and runs the graph as `run`
+does and returns a small dict of floats; a run that fails returns its error as one line, and the
+sweep goes on. Runs on one worker share the executor's static cache, so folds reuse loaded data.
+
+Cluster. By default a LocalCluster of `workers` processes with one thread each (the node
+functions hold the GIL), started after the sweep has been checked and closed at the end; with
+`scheduler` an existing cluster is used and left running. Dask is imported only here, inside
+functions, so `gradhopper run` never imports it.
+
+Stopping. Ctrl-C (or `stop()` returning true, for the editor) cancels the tasks not yet
+finished; the results of those that finished are kept, written and marked `interrupted`.
+
+Exit codes: 0 when the sweep ran (some runs may have failed: their rows say why), 1 when every
+run failed, 2 for bad input (refused before any cluster starts), 130 after Ctrl-C.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import overrides
+from .errors import GradhopperError
+from .results import Results, Row, check_writable, csv_text, plot, print_tables, write_text
+from .sweepgrid import Sweep, prepare
+
+POLL = 0.1  # seconds between looks at stop() while no run finishes
+CONNECT_TIMEOUT = 10  # seconds to reach --scheduler
+
+
+def run_task(text: str, folder: str, name: str, sets: list, epochs: int | None) -> dict:
+    """One run, in a worker: {"metrics": {name: float}, "seconds": s, "error": line or None}."""
+    from .executor import Executor
+    from .fileformat import loads, migrate, validate
+    from .planner import plan
+    from .registry import default_registry
+
+    start = time.perf_counter()
+    metrics: dict = {}
+    error = None
+    try:
+        registry = default_registry()
+        graph = loads(text, path=Path(folder) / name)
+        migrate(graph, registry)
+        validate(graph, registry)
+        for node, param, value in sets:
+            overrides.apply(graph, node, param, value, registry)
+        executor = Executor(plan(graph, registry), epochs=epochs).run()
+        metrics = {k: float(v) for k, v in executor.report().items() if _is_scalar(v)}
+    except GradhopperError as exc:
+        error = str(exc)
+    except Exception as exc:  # a bug in a node, say: still one line, and the sweep goes on
+        error = f"{type(exc).__name__}: {exc}"
+    if error is not None:
+        error = " ".join(error.split())
+    return {"metrics": metrics, "seconds": time.perf_counter() - start, "error": error}
+
+
+def _is_scalar(value) -> bool:
+    import numpy as np
+
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_)))
+
+
+@contextlib.contextmanager
+def connect(workers: int | None = None, scheduler: str | None = None, runs: int = 0):
+    """A dask Client: on `scheduler` if given, else on a LocalCluster closed on exit.
+
+    While the local cluster starts (about a second) Ctrl-C is ignored: its worker processes
+    inherit that, and so never print a KeyboardInterrupt of their own."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise GradhopperError("the sweep needs Dask: pip install 'gradhopper[sweep]'") from None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise GradhopperError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        with client:
+            yield client
+        return
+    import logging
+
+    n = workers or min(os.cpu_count() or 1, max(runs, 1))
+    # ":0": the scheduler's HTTP endpoint on a free port, never fighting another cluster for
+    # 8787 (the dashboard itself needs bokeh, which the sweep extra does not install).
+    with _workers_ignore_ctrl_c():
+        try:
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=":0", silence_logs=logging.ERROR)
+        except Exception as exc:  # no free port, a spawn refused: one line, not a traceback
+            raise GradhopperError(f"cannot start a local Dask cluster: {exc}") from None
+    try:
+        with Client(cluster) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Start worker processes with SIGINT ignored (they inherit it), so that Ctrl-C reaches
+    only this process, which cancels the tasks and shuts the cluster down in order."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def execute(sweep: Sweep, client, on_result=None, stop=None) -> Results:
+    """Submit every run, collect rows as they finish; Ctrl-C or stop() cancels the rest.
+
+    `on_result(row, done, total)` is called for each finished run, in the calling thread.
+    """
+    import queue
+
+    results = Results(sweep.keys, sweep.folds, len(sweep.runs))
+    futures = {}
+    finished: queue.Queue = queue.Queue()  # filled by Dask's callbacks as tasks end
+    try:
+        for spec in sweep.runs:
+            future = client.submit(run_task, sweep.text, sweep.folder, sweep.name, spec.sets,
+                                   sweep.epochs, pure=False, key=f"gradhopper-run-{spec.index}-"
+                                   f"{os.getpid()}-{time.monotonic_ns()}")
+            futures[future] = spec
+            future.add_done_callback(finished.put)
+        while len(results.rows) < len(futures):
+            if stop is not None and stop():
+                raise KeyboardInterrupt
+            try:
+                future = finished.get(timeout=POLL)
+            except queue.Empty:
+                continue
+            spec = futures[future]
+            try:
+                out = future.result()
+            except Exception as exc:  # the task died with its worker, say
+                out = {"metrics": {}, "seconds": 0.0,
+                       "error": " ".join(f"{type(exc).__name__}: {exc}".split())}
+            row = Row(spec.index, spec.settings, spec.fold, out["metrics"], out["seconds"],
+                      out["error"] or "")
+            results.rows.append(row)
+            if on_result is not None:
+                on_result(row, len(results.rows), results.total)
+    except KeyboardInterrupt:
+        results.interrupted = True
+        client.cancel([f for f in futures if not f.done()])
+    results.rows.sort(key=lambda r: r.index)
+    return results
+
+
+# -- the command line ----------------------------------------------------------------------
+def add_parser(sub) -> None:
+    """Register `gradhopper sweep` on the command line's subparsers."""
+    p = sub.add_parser("sweep", help="run a graph many times: k folds, a grid of settings",
+                       description="Run a graph many times on Dask: k-fold cross-validation "
+                       "through its data.split and grids of parameter values, crossed.")
+    p.add_argument("graph", type=Path)
+    p.add_argument("--folds", type=int, metavar="K",
+                   help="k-fold cross-validation: the graph's data.split becomes fold i of K")
+    p.add_argument("--stratified", action="store_true", help="keep class proportions per fold")
+    p.add_argument("--grid", action="append", default=[], metavar="NODE.PARAM=V1,V2,...",
+                   help="values to cross (repeatable), read as JSON where they parse: "
+                        "0.1,0.3 or [7,5],[7,10] or sigmoid,tanh")
+    p.add_argument("--epochs", type=int, metavar="N", help="override run.epochs for every run")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="local worker processes (default: the cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="use an existing Dask cluster, e.g. tcp://host:8786")
+    p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    p.add_argument("--out", type=Path, metavar="RESULTS.csv", help="one row per run")
+    p.add_argument("--plot", type=Path, metavar="FILE.png",
+                   help="draw the metric's mean over the grid")
+    p.add_argument("--metric", metavar="NODE.PORT",
+                   help="the metric to summarise and plot (default: the first accuracy)")
+    p.set_defaults(handler=main)
+
+
+def main(args) -> int:
+    import json
+
+    from rich.console import Console
+
+    if args.workers is not None and args.workers < 1:
+        raise GradhopperError("--workers takes a whole number >= 1")
+    if args.workers is not None and args.scheduler:
+        raise GradhopperError("--workers is for the local cluster; leave it out with "
+                              "--scheduler")
+    sweep = prepare(args.graph, args.grid, args.folds, args.stratified, args.epochs)
+    check_metric(args.metric, args.graph)
+    check_writable(args.out, "--out")
+    check_writable(args.plot, "--plot")
+    if args.plot is not None:
+        check_plot_format(args.plot)
+    with connect(args.workers, args.scheduler, len(sweep.runs)) as client:
+        workers = len(client.scheduler_info()["workers"])
+        print(f"{len(sweep.runs)} runs on {workers} worker{'s' * (workers != 1)} "
+              f"({args.scheduler or 'local'})", file=sys.stderr, flush=True)
+        with Bar(len(sweep.runs)) as bar:
+            results = execute(sweep, client, bar.update)
+    if args.out is not None:
+        write_text(args.out, csv_text(results))
+    metric = args.metric or results.default_metric()
+    if args.plot is not None and metric is not None:
+        plot(results, metric, args.plot)
+    if args.json:
+        print(json.dumps(results.to_json(args.metric)))
+    else:
+        print_tables(results, args.metric, Console(highlight=False))
+    if results.interrupted:
+        print(f"interrupted: {len(results.rows)} of {results.total} runs finished"
+              + (f"; written to {args.out}" if args.out else ""), file=sys.stderr)
+        return 130
+    if results.rows and results.failed == len(results.rows):
+        print(f"error: all {len(results.rows)} runs failed; the first: {results.rows[0].error}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def check_metric(metric: str | None, path) -> None:
+    """--metric must be one of the values the graph reports (metrics and view inputs)."""
+    if metric is None:
+        return
+    from .executor import Executor
+    from .fileformat import load
+    from .planner import plan
+    from .registry import default_registry
+
+    registry = default_registry()
+    names = list(Executor(plan(load(path, registry), registry), epochs=0).report())
+    if metric not in names:
+        raise GradhopperError(f"--metric {metric}: not a value the graph reports; it reports "
+                              f"{', '.join(names) or 'none'}", file=str(path))
+
+
+def check_plot_format(path: Path) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    kinds = FigureCanvasAgg.get_supported_filetypes()
+    if path.suffix.lstrip(".").lower() not in kinds:
+        raise GradhopperError(f"--plot {path}: the name must end in one of "
+                              f"{', '.join('.' + k for k in sorted(kinds))}")
+
+
+class Bar:
+    """A rich progress bar over runs on stderr (only on a terminal)."""
+
+    def __init__(self, total: int):
+        from rich.console import Console
+
+        self.total = total
+        self.console = Console(stderr=True)
+        self.enabled = self.console.is_terminal
+        self._bar = None
+        self._failed = 0
+
+    def __enter__(self) -> "Bar":
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+            from rich.progress import TimeElapsedColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("runs"), MofNCompleteColumn(), BarColumn(),
+                                 TextColumn("{task.fields[note]}"), TimeElapsedColumn(),
+                                 TimeRemainingColumn(), console=self.console, transient=True)
+            self._bar.__enter__()
+            self._task = self._bar.add_task("sweep", total=self.total, note="")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def update(self, row: Row, done: int, total: int) -> None:
+        self._failed += bool(row.error)
+        if self._bar is not None:
+            note = f"{self._failed} failed" if self._failed else ""
+            self._bar.update(self._task, completed=done, note=note)

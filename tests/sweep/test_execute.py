@@ -1,0 +1,81 @@
+"""Runs as Dask tasks: rows, failed runs, the same numbers on 1 and 2 workers, stopping."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from gradhopper.runtime.sweep import connect, execute, run_task
+from gradhopper.runtime.sweepgrid import prepare
+
+
+def test_a_task_returns_small_plain_values(seeds):
+    out = run_task(seeds.read_text(), str(seeds.parent), seeds.name,
+                   [("learning_rate", "value", 0.5)], 2)
+    assert out["error"] is None and out["seconds"] > 0
+    assert all(type(v) is float for v in out["metrics"].values())
+    assert "test_accuracy.accuracy" in out["metrics"]
+    assert "W1_heatmap.value" not in out["metrics"]  # arrays stay on the worker
+
+
+def test_a_task_reports_its_error_as_one_line(seeds):
+    out = run_task(seeds.read_text(), str(seeds.parent), seeds.name,
+                   [("W1", "shape", [7, 4])], 2)
+    assert out["metrics"] == {} and "\n" not in out["error"]
+    assert "hidden_sum" in out["error"]
+
+
+def test_a_failed_run_has_its_error_in_its_row_and_the_sweep_goes_on(seeds, client):
+    sweep = prepare(seeds, ["W1.shape=[7,5],[7,4]", "learning_rate.value=0.3,0.5"], epochs=2)
+    seen = []
+    results = execute(sweep, client, on_result=lambda row, done, total: seen.append(done))
+    assert sorted(seen) == [1, 2, 3, 4] and not results.interrupted
+    assert [r.index for r in results.rows] == [0, 1, 2, 3]
+    bad = [r for r in results.rows if r.error]
+    assert [r.settings["W1.shape"] for r in bad] == [[7, 4], [7, 4]]
+    assert all("node hidden_sum" in r.error and r.metrics == {} for r in bad)
+    good = [r for r in results.rows if not r.error]
+    assert len(good) == 2 and all("test_accuracy.accuracy" in r.metrics for r in good)
+    assert [(s.runs, s.failed) for s in results.summary()] == [(1, 0), (1, 0), (1, 1), (1, 1)]
+
+
+def test_one_and_two_workers_give_the_same_numbers(seeds, client):
+    sweep = prepare(seeds, ["learning_rate.value=0.2,0.4"], folds=3, epochs=4)
+    two = execute(sweep, client)
+    with connect(workers=1) as one_client:
+        assert len(one_client.scheduler_info()["workers"]) == 1
+        one = execute(sweep, one_client)
+    assert len(two.rows) == 6 and not two.failed
+    assert [(r.index, r.settings, r.fold, r.metrics) for r in one.rows] == \
+        [(r.index, r.settings, r.fold, r.metrics) for r in two.rows]
+    assert len({r.metrics["test_accuracy.accuracy"] for r in one.rows}) > 1  # folds differ
+
+
+def test_stop_cancels_the_rest_and_keeps_what_finished(seeds, client):
+    sweep = prepare(seeds, ["learning_rate.value=0.1,0.2,0.3,0.4,0.5,0.6"], epochs=40)
+    seen = []
+    results = execute(sweep, client, on_result=lambda row, done, total: seen.append(done),
+                      stop=lambda: bool(seen))
+    assert results.interrupted and 1 <= len(results.rows) < len(sweep.runs)
+    assert all(not r.error for r in results.rows)
+    assert [r.index for r in results.rows] == sorted(r.index for r in results.rows)
+
+
+def test_a_csv_path_resolves_against_the_graph_files_folder(seeds, tmp_path, monkeypatch,
+                                                            client):
+    """The task gets the file's folder, so data/seeds.csv is found whatever the cwd."""
+    import json
+    import shutil
+
+    import gradhopper.nodes.data
+
+    (tmp_path / "data").mkdir()
+    shutil.copy(Path(gradhopper.nodes.data.__file__).parent / "seeds_dataset.csv",
+                tmp_path / "data" / "seeds.csv")
+    doc = json.loads(seeds.read_text())
+    doc["nodes"][0]["params"] = {"path": "data/seeds.csv"}
+    graph = tmp_path / "graph.json"
+    graph.write_text(json.dumps(doc))
+    monkeypatch.chdir(seeds.parent)
+    from_csv = execute(prepare(graph, folds=2, epochs=2), client)
+    built_in = execute(prepare(seeds, folds=2, epochs=2), client)
+    assert not from_csv.failed
+    assert [r.metrics for r in from_csv.rows] == [r.metrics for r in built_in.rows]
