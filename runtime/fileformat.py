@@ -33,16 +33,21 @@ def load(path, registry: Registry | None = None) -> Graph:
     except OSError as exc:
         raise FormatError(f"cannot read: {exc.strerror}", file=str(path)) from None
     try:
-        graph = loads(data, path=path)
-        if registry is not None:
-            migrate(graph, registry)
-            validate(graph, registry)
+        return loads(data, path=path, registry=registry)
     except GradhopperError as exc:
         raise exc.in_file(path)
+
+
+def loads(data: bytes | str, path: Path | None = None, registry: Registry | None = None) -> Graph:
+    """A graph from a file's text; `path` places relative paths; a registry also validates."""
+    graph = _parse(data, path)
+    if registry is not None:
+        migrate(graph, registry)
+        validate(graph, registry)
     return graph
 
 
-def loads(data: bytes | str, path: Path | None = None) -> Graph:
+def _parse(data: bytes | str, path: Path | None) -> Graph:
     if isinstance(data, bytes):
         if b"\0" in data:
             raise FormatError("not a graph file: it holds binary data")

@@ -37,7 +37,7 @@ CONNECT_TIMEOUT = 10  # seconds to reach --scheduler
 def run_task(text: str, folder: str, name: str, sets: list, epochs: int | None) -> dict:
     """One run, in a worker: {"metrics": {name: float}, "seconds": s, "error": line or None}."""
     from .executor import Executor
-    from .fileformat import loads, migrate, validate
+    from .fileformat import loads
     from .planner import plan
     from .registry import default_registry
 
@@ -46,9 +46,7 @@ def run_task(text: str, folder: str, name: str, sets: list, epochs: int | None) 
     error = None
     try:
         registry = default_registry()
-        graph = loads(text, path=Path(folder) / name)
-        migrate(graph, registry)
-        validate(graph, registry)
+        graph = loads(text, path=Path(folder) / name, registry=registry)
         for node, param, value in sets:
             overrides.apply(graph, node, param, value, registry)
         executor = Executor(plan(graph, registry), epochs=epochs).run()
