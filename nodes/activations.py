@@ -10,6 +10,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from gradhopper.runtime.compiled_kernel import Kernel, each_element
 from gradhopper.runtime.nodetype import NodeType, Param, Port
 
 from .checks import same_shape
@@ -44,6 +45,43 @@ ACTIVATIONS = {
     "linear": elementwise(lambda z: z, np.ones_like),
     "softmax": Activation(softmax, softmax_backward),
 }
+# The same formulas for generated code (export, compiled engine), elementwise: f(z) and f'(a).
+FORMULAS = {
+    "sigmoid": ("1.0 / (1.0 + np.exp(-{z}))", "{a} * (1.0 - {a})"),  # the tutorial's form
+    "tanh": ("np.tanh({z})", "1.0 - {a} * {a}"),
+    "relu": ("np.maximum({z}, 0.0)", "1.0 * ({a} > 0.0)"),
+    "linear": ("1.0 * {z}", "1.0"),
+}
+SOFTMAX_LOOPS = """for i in range({z}.shape[0]):
+    {top}, {total} = {z}[i, 0], 0.0
+    for j in range({z}.shape[1]):
+        {top} = max({top}, {z}[i, j])
+    for j in range({z}.shape[1]):
+        {a}[i, j] = np.exp({z}[i, j] - {top})
+        {total} += {a}[i, j]
+    for j in range({z}.shape[1]):
+        {a}[i, j] /= {total}"""
+SOFTMAX_BACKWARD_LOOPS = """for i in range({a}.shape[0]):
+    {dot} = 0.0
+    for j in range({a}.shape[1]):
+        {dot} += {grad}[i, j] * {a}[i, j]
+    for j in range({a}.shape[1]):
+        {delta}[i, j] = {a}[i, j] * ({grad}[i, j] - {dot})"""
+
+
+def forward_kernel(ctx):
+    if (fn := ctx.params["fn"]) == "softmax":
+        return Kernel(numpy="{e} = np.exp({z} - {z}.max(axis=-1, keepdims=True))\n"
+                            "{a} = {e} / {e}.sum(axis=-1, keepdims=True)", loops=SOFTMAX_LOOPS)
+    return each_element(("a", FORMULAS[fn][0]))
+
+
+def backward_kernel(ctx):
+    if (fn := ctx.params["fn"]) == "softmax":
+        return Kernel(numpy="{delta} = {a} * ({grad} - ({grad} * {a}).sum(axis=-1, "
+                            "keepdims=True))", loops=SOFTMAX_BACKWARD_LOOPS)
+    return each_element(("delta", f"{{grad}} * ({FORMULAS[fn][1]})"))
+
 
 FN = Param("fn", "str", "sigmoid", choices=tuple(ACTIVATIONS),
            doc="The activation function: sigmoid, tanh, relu, linear or softmax (per row).")
@@ -54,6 +92,7 @@ ACTIVATION = NodeType(
     inputs=(Port("z", doc="The weighted sums of a layer, (batch, units)."),),
     outputs=(Port("a", doc="The layer's outputs a = f(z), same shape as z."),),
     params=(FN,),
+    kernel=forward_kernel,
     doc="Squashes each weighted sum through the activation function f, giving the layer's "
         "outputs. Softmax turns each row into probabilities that sum to 1.",
 )
@@ -72,6 +111,7 @@ DELTA = NodeType(
     params=(Param("fn", "str", "sigmoid", choices=tuple(ACTIVATIONS),
                   doc="The activation the forward pass used; its derivative is applied."),),
     check=check_delta,
+    kernel=backward_kernel,
     doc="Turns dL/da into dL/dz = grad * f'(a), with f' written in terms of the output a. "
         "For softmax the full Jacobian is applied per row, a * (grad - sum(grad * a)), which "
         "is why softmax + cross_entropy gives delta = a - target with no special case.",

@@ -1,7 +1,8 @@
 """Walking the training set in mini-batches: one step of training per batch."""
 from __future__ import annotations
 
-from gradhopper.runtime.nodetype import NodeType, Param, Port
+from gradhopper.runtime.compiled_kernel import Kernel
+from gradhopper.runtime.nodetype import NodeType, Param, Port, node_seed
 
 from .checks import matrix, same_rows, samples
 
@@ -31,6 +32,20 @@ def make_batches(ctx):
     return in_order
 
 
+def batches_kernel(ctx):
+    """For export: the same cut, and the same generator drawing the same permutations."""
+    def cut(X, Y):
+        return (f"{{batches}} = [({X}[i:i + {{$batch_size}}], {Y}[i:i + {{$batch_size}}])\n"
+                f"    for i in range(0, len({X}), {{$batch_size}})]")
+    if not ctx.params["shuffle"]:
+        return Kernel(setup=cut("{X}", "{Y}"))
+    seed = node_seed(ctx.params["seed"], ctx.run_seed, ctx.node_id)
+    return Kernel(setup=f"{{rng}} = np.random.default_rng({seed!r})",
+                  numpy="{order} = {rng}.permutation(len({X}))\n"
+                        "{X_order}, {Y_order} = {X}[{order}], {Y}[{order}]\n"
+                        + cut("{X_order}", "{Y_order}"))
+
+
 def check_batches(X, Y) -> None:
     matrix("X", X)
     samples("Y", Y)
@@ -51,6 +66,7 @@ BATCHES = NodeType(
                   doc="Seeds the shuffling; empty uses the run's seed.")),
     role="batches",
     check=check_batches,
+    kernel=batches_kernel,
     doc="Deals the training set out in batches, one per step; every node that depends on it "
         "runs once per batch. The last, smaller batch is kept.",
 )

@@ -1,6 +1,7 @@
 """A dense layer's forward sum and its two backward nodes: the gradient passed down and dW, db."""
 from __future__ import annotations
 
+from gradhopper.runtime.compiled_kernel import Kernel
 from gradhopper.runtime.errors import ShapeError
 from gradhopper.runtime.nodetype import NodeType, Port
 
@@ -11,6 +12,16 @@ def make_weighted_sum(ctx):
     if "b" in ctx.connected:
         return lambda x, W, b: x @ W + b
     return lambda x, W, b: x @ W
+
+
+def weighted_sum_kernel(ctx):
+    bias = " + {b}" if "b" in ctx.connected else ""
+    return Kernel(numpy="{z} = {x} @ {W}" + bias, loops=f"""for i in range({{x}}.shape[0]):
+    for j in range({{W}}.shape[1]):
+        {{s}} = 0.0
+        for k in range({{W}}.shape[0]):
+            {{s}} += {{x}}[i, k] * {{W}}[k, j]
+        {{z}}[i, j] = {{s}}{bias.replace("{b}", "{b}[j]")}""")
 
 
 def check_weighted_sum(x, W, b) -> None:
@@ -31,8 +42,17 @@ WEIGHTED_SUM = NodeType(
             Port("b", optional=True, doc="The biases, (out,); left out means no bias.")),
     outputs=(Port("z", doc="The weighted sums z = xW + b, (batch, out)."),),
     check=check_weighted_sum,
+    kernel=weighted_sum_kernel,
     doc="Each unit adds up its inputs times their weights, plus its bias: z = xW + b.",
 )
+
+
+BACKPROP_LOOPS = """for i in range({delta}.shape[0]):
+    for k in range({W}.shape[0]):
+        {s} = 0.0
+        for j in range({W}.shape[1]):
+            {s} += {delta}[i, j] * {W}[k, j]
+        {grad}[i, k] = {s}"""
 
 
 def check_backprop(delta, W) -> None:
@@ -51,9 +71,23 @@ BACKPROP = NodeType(
             Port("W", doc="The weights of the layer above, (in, out).")),
     outputs=(Port("grad", doc="dL/da of the layer below, (batch, in) = delta W^T."),),
     check=check_backprop,
+    kernel=lambda ctx: Kernel(numpy="{grad} = {delta} @ {W}.T", loops=BACKPROP_LOOPS),
     doc="Sends the error back through the weights: each output of the layer below is blamed "
         "for the deltas it fed, weighted by the connection: grad = delta W^T.",
 )
+
+
+GRADIENT_LOOPS = """for k in range({x}.shape[1]):
+    for j in range({delta}.shape[1]):
+        {dW}[k, j] = 0.0
+for j in range({delta}.shape[1]):
+    {db}[j] = 0.0
+for i in range({x}.shape[0]):
+    for j in range({delta}.shape[1]):
+        {db}[j] += {delta}[i, j]
+    for k in range({x}.shape[1]):
+        for j in range({delta}.shape[1]):
+            {dW}[k, j] += {x}[i, k] * {delta}[i, j]"""
 
 
 def check_gradient(x, delta) -> None:
@@ -70,6 +104,8 @@ GRADIENT = NodeType(
     outputs=(Port("dW", doc="dL/dW = x^T delta, (in, out), summed over the batch."),
              Port("db", doc="dL/db = delta summed over the batch, (out,).")),
     check=check_gradient,
+    kernel=lambda ctx: Kernel(numpy="{dW} = {x}.T @ {delta}\n{db} = {delta}.sum(axis=0)",
+                              loops=GRADIENT_LOOPS),
     doc="How the loss changes with each weight (input times delta) and each bias (delta), "
         "summed over the samples of the batch.",
 )

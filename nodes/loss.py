@@ -3,32 +3,75 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradhopper.runtime.compiled_kernel import Kernel
 from gradhopper.runtime.nodetype import NodeType, Param, Port
 
 from .checks import matrix, same_shape
 
 TINY = 1e-12  # cross-entropy clips the prediction here so log(0) and t/0 never happen
 
-# kind: (loss summed over the batch's rows, its gradient dloss/dprediction); p, t are (batch, k)
-LOSSES = {
-    "half_sse": (lambda p, t: 0.5 * np.sum((p - t) ** 2),
-                 lambda p, t: p - t),
-    "mse": (lambda p, t: np.sum((p - t) ** 2) / p.shape[1],
-            lambda p, t: 2.0 * (p - t) / p.shape[1]),
-    "cross_entropy": (lambda p, t: -np.sum(t * np.log(np.maximum(p, TINY))),
-                      lambda p, t: -t / np.maximum(p, TINY)),
-}
+
+
+def half_sse(p, t):
+    d = p - t
+    return 0.5 * float(np.vdot(d, d)), d
+
+
+def mse(p, t):
+    d = p - t
+    k = p.shape[1]
+    return float(np.vdot(d, d)) / k, (2.0 / k) * d
+
+
+def cross_entropy(p, t):
+    clipped = np.maximum(p, TINY)
+    return -float(np.vdot(t, np.log(clipped))), -t / clipped
+
+
+# kind -> fn(p, t) giving (the loss summed over the batch's rows, dloss/dprediction); each pair
+# shares its intermediate (p - t), since this runs every step of online SGD. p, t are (batch, k).
+LOSSES = {"half_sse": half_sse, "mse": mse, "cross_entropy": cross_entropy}
 
 
 def make_loss(ctx):
-    loss, grad = LOSSES[ctx.params["kind"]]
+    loss = LOSSES[ctx.params["kind"]]
     if ctx.params["reduction"] == "sum":
-        return lambda p, t: (float(loss(p, t)), grad(p, t))
+        return loss
 
     def mean_over_rows(p, t):
         n = p.shape[0]
-        return float(loss(p, t)) / n, grad(p, t) / n
+        value, grad = loss(p, t)
+        return value / n, grad / n
     return mean_over_rows
+
+
+# The same for generated code, per element of p and t (k columns): (loss term, gradient).
+FORMULAS = {"half_sse": ("0.5 * ({p} - {t}) ** 2", "{p} - {t}"),
+            "mse": ("({p} - {t}) ** 2 / {k}", "2.0 / {k} * ({p} - {t})"),
+            "cross_entropy": (f"-{{t}} * np.log(np.maximum({{p}}, {TINY!r}))",
+                              f"-{{t}} / np.maximum({{p}}, {TINY!r})")}
+
+
+def loss_kernel(ctx):
+    term, grad = FORMULAS[ctx.params["kind"]]
+    mean = ctx.params["reduction"] == "mean"
+    per_row = " / {n}" if mean else ""
+
+    def on(text, p, t, k):
+        return text.replace("{p}", p).replace("{t}", t).replace("{k}", k)
+    whole = ("{prediction}", "{target}", "{prediction}.shape[1]")
+    numpy = [f"{{loss}} = float(np.sum({on(term, *whole)})){per_row}",
+             f"{{grad}} = ({on(grad, *whole)}){per_row}" if mean else
+             f"{{grad}} = {on(grad, *whole)}"]
+    numpy = ["{n} = {prediction}.shape[0]"] * mean + numpy
+    one = ("{prediction}[i, j]", "{target}[i, j]", "{k}")
+    return Kernel(numpy="\n".join(numpy), loops=f"""{{n}}, {{k}} = {{prediction}}.shape
+{{s}} = 0.0
+for i in range({{n}}):
+    for j in range({{k}}):
+        {{s}} += {on(term, *one)}
+        {{grad}}[i, j] = ({on(grad, *one)}){per_row}
+{{loss}} = {{s}}{per_row}""")
 
 
 def check_loss(prediction, target) -> None:
@@ -49,6 +92,7 @@ LOSS = NodeType(
             Param("reduction", "str", "sum", choices=("sum", "mean"),
                   doc="Add the samples' losses up, or average them over the batch.")),
     check=check_loss,
+    kernel=loss_kernel,
     doc="Measures how far the prediction is from the target, and how the loss changes with "
         "each predicted value: the gradient that backpropagation sends back.",
 )

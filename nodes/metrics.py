@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradhopper.runtime.compiled_kernel import Kernel
 from gradhopper.runtime.nodetype import NodeType, Port
 
 from .checks import same_shape
@@ -17,6 +18,25 @@ def accuracy(prediction, target) -> float:
     return float(np.mean(hits))
 
 
+ACCURACY_CODE = Kernel(numpy="""if {prediction}.ndim == 2 and {prediction}.shape[1] > 1:
+    {hits} = {prediction}.argmax(axis=1) == {target}.argmax(axis=1)
+else:
+    {hits} = ({prediction} > 0.5) == ({target} > 0.5)
+{accuracy} = float(np.mean({hits}))""", loops="""{hits} = 0
+for i in range({prediction}.shape[0]):
+    if {prediction}.shape[1] > 1:  # the first largest, as argmax
+        {p}, {t} = 0, 0
+        for j in range(1, {prediction}.shape[1]):
+            if {prediction}[i, j] > {prediction}[i, {p}]:
+                {p} = j
+            if {target}[i, j] > {target}[i, {t}]:
+                {t} = j
+        if {p} == {t}:
+            {hits} += 1
+    elif ({prediction}[i, 0] > 0.5) == ({target}[i, 0] > 0.5):
+        {hits} += 1
+{accuracy} = {hits} / {prediction}.shape[0]""")
+
 ACCURACY = NodeType(
     identifier="metric.accuracy",
     make=lambda ctx: accuracy,
@@ -24,6 +44,7 @@ ACCURACY = NodeType(
             Port("target", doc="The expected outputs, same shape.")),
     outputs=(Port("accuracy", kind="scalar", doc="The fraction classified right, 0 to 1."),),
     check=lambda prediction, target: same_shape(("prediction", "target"), prediction, target),
+    kernel=lambda ctx: ACCURACY_CODE,
     doc="The fraction of samples whose predicted class (the largest output, or output > 0.5 "
         "for a single output) is the target's class.",
 )
@@ -45,6 +66,9 @@ EPOCH_MEAN = NodeType(
     inputs=(Port("value", kind="any", doc="A number (or array) that changes every step."),),
     outputs=(Port("mean", kind="scalar", doc="Its mean over the steps of the epoch."),),
     role="reduce",
+    kernel=lambda ctx: Kernel(start="{total} = 0.0\n{count} = 0",
+                              numpy="{total} = {total} + {value}\n{count} += 1",
+                              finish="{mean} = {total} / {count}"),
     doc="Averages a per-step value, such as the loss of each batch, over the whole epoch.",
 )
 

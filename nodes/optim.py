@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradhopper.runtime.compiled_kernel import each_element
 from gradhopper.runtime.errors import ParamError, ShapeError
 from gradhopper.runtime.nodetype import NodeType, Param, Port
 
@@ -28,6 +29,14 @@ def make_sgd(ctx):
         return step
     lr = ctx.params["lr"]
     return lambda param, grad, _unconnected, velocity: step(param, grad, lr, velocity)
+
+
+def sgd_kernel(ctx):
+    lr = "{lr}" if "lr" in ctx.connected else "{$lr}"
+    if ctx.params["momentum"] == 0.0:
+        return each_element(("next", f"{{param}} - {lr} * {{grad}}"), scalars=("lr",))
+    return each_element(("velocity", "{$momentum} * {velocity} + {grad}"),
+                        ("next", f"{{param}} - {lr} * {{velocity}}"), scalars=("lr",))
 
 
 def check_sgd(param, grad, lr) -> None:
@@ -58,6 +67,7 @@ SGD = NodeType(
     state=("velocity",),
     check=check_sgd,
     validate=validate_sgd,
+    kernel=sgd_kernel,
     doc="Takes one step downhill: next = param - lr * grad. With momentum, it steps along a "
         "running sum of past gradients instead.",
 )

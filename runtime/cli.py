@@ -17,7 +17,6 @@ import numpy as np
 
 from . import overrides
 from .errors import GradhopperError
-from .executor import Executor
 from .fileformat import load
 from .graph import Graph
 from .planner import Plan, plan
@@ -62,6 +61,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     from .sweep import add_parser as add_sweep_parser  # imports no Dask until a sweep runs
 
     add_sweep_parser(sub)
+    from . import compiled, export  # numba is imported only when a compiled run starts
+
+    compiled.add_engine_option(run)
+    export.register(sub)
     return parser, sub.choices
 
 
@@ -89,7 +92,9 @@ def _run(args) -> int:
     if args.epochs is not None and args.epochs < 0 or args.steps is not None and args.steps < 0:
         raise GradhopperError("--epochs and --steps take a whole number >= 0")
     graph, the_plan = open_graph(args.graph, args.set)
-    executor = Executor(the_plan, epochs=args.epochs)
+    from .compiled import runner_for
+
+    executor = runner_for(the_plan, args.engine, epochs=args.epochs)
     show = not args.quiet and not args.json
     from .progress import Progress  # rich is imported only for a run that shows progress
 

@@ -146,6 +146,9 @@ class NodeType:
     version: int = 1
     legacy_identifiers: tuple[str, ...] = ()
     doc: str = ""
+    # Optional: kernel(ctx) -> compiled_kernel.Kernel (or None), the node's code for generated
+    # programs (`gradhopper export`, the compiled engine); see runtime/compiled_kernel.py.
+    kernel: Callable[["NodeContext"], Any] | None = None
 
     def input(self, name: str) -> Port | None:
         return next((p for p in self.inputs if p.name == name), None)

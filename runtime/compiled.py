@@ -1,0 +1,336 @@
+"""The compiled engine: a whole run (epochs, batches, every per-step and per-epoch node, the
+reductions and the commits) as one generated function, compiled with numba.
+
+Same numbers as the interpreter (to rounding; the tests hold them to 1e-12), because nothing
+random happens inside the kernel: the executor's own code computes the static values and the
+initial state, and calls `data.batches` once per epoch in the same order as the interpreter does,
+so a shuffle draws the same permutations; the kernel receives the batches of each stretch of
+epochs stacked into one array (an epoch whose batches are the very list of the epoch before, as
+when nothing is shuffled, is stored once).
+
+How it is built (compiled_source.py).
+1. Every per-step and per-epoch node needs a kernel (`NodeType.kernel`, compiled_kernel.py);
+   `engine_for` returns None and the reason naming the first node without one.
+2. A probe step: the first batch run once on the interpreter's checked path (node checks and all,
+   then rolled back) tells each port's kind (number or array), shape and dtype; a second probe
+   with a one-row batch tells which arrays have one row per sample (the last batch is smaller).
+3. The generator writes the kernel: array outputs live in buffers the kernel allocates once,
+   their shapes written into the code (one-row-per-sample buffers are viewed as their first n
+   rows each step), numbers in locals; each batch is copied into a buffer, the nodes' loop
+   templates run in plan order, and the commit copies each delayed input into its state's
+   buffer, unless the update could write the state itself. Nothing allocates per step.
+   Parameters a template reads as ``{$name}`` are arguments, so the source (the disk cache's
+   key, compiled_cache.py) depends on the graph's structure and array shapes only.
+4. The runner calls the kernel (in about ten stretches of epochs when someone subscribed to the
+   progress events, else once), then puts the final values into an Executor, so `state()`,
+   `report()` and `history` read as after an interpreted run. If the state turns NaN or
+   infinite, the run is repeated on the interpreter, whose error names the node, port and step.
+
+Differences: a reduction's running total (`metric.epoch_mean`) is not kept in the executor's
+slot after the run, and there are no node events or breakpoints (the editor uses the interpreter
+whenever someone watches).
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import time
+
+import numpy as np
+
+from . import compiled_cache
+from .compiled_source import Generator, Prepared, Unsupported, kernels
+from .errors import GradhopperError, NonFiniteError
+from .executor import Event, Executor
+from .planner import Plan
+
+CHUNKS = 10  # kernel calls per run at most, for progress; more only if the data is large
+CHUNK_BYTES = 64 * 2**20  # stacked batch data per call
+
+
+# -- running ---------------------------------------------------------------------------------
+def numba_missing() -> str | None:
+    if importlib.util.find_spec("numba") is None:
+        return "numba is not installed (pip install 'gradhopper[fast]')"
+    return None
+
+
+def engine_for(plan: Plan, *, epochs: int | None = None):
+    """(a CompiledRunner, None), or (None, the reason to run on the interpreter instead).
+
+    Raises GradhopperError for what the interpreter would refuse too (a bad shape, a missing
+    file), since its static phase and first step run here.
+    """
+    missing = numba_missing()
+    if missing:
+        return None, missing
+    try:
+        kernels(plan, plan.step + plan.epoch)  # cheap: before running anything
+        prepared = Prepared(plan, epochs)
+        gen = Generator(plan, prepared)
+        source = gen.source()
+    except Unsupported as exc:
+        return None, str(exc)
+    return CompiledRunner(plan, prepared, gen, source), None
+
+
+class CompiledRunner:
+    """Runs a plan through its compiled kernel; reads like an Executor afterwards.
+
+    `run(steps=None)` runs the whole run (or stops after `steps` steps, where the interpreter
+    would stop) and is not resumed: a second call does nothing. `subscribe` receives "epoch"
+    and "done" events (as a stretch of epochs ends, not live). The kernel releases the GIL,
+    so a GUI can run it in a worker thread. `executor` holds every port's final value.
+    """
+
+    def __init__(self, plan: Plan, prepared: Prepared, gen: Generator, source: str):
+        self.plan, self.source = plan, source
+        self.executor = prepared.executor
+        self.epochs = self.executor.epochs
+        self._prepared, self._gen = prepared, gen
+        self._first_batches = prepared.batches
+        made: dict[int, np.ndarray] = {}
+        self._args = [self._arg(kind, slot, made) for _, kind, slot in gen.arg_specs]
+        self._args += [value for _, value in gen.params]
+        self._scalars = np.zeros(max(1, len(gen.scalar_order)))
+        self._keep = np.zeros(max(1, gen.keep_size))  # the work buffers, flat, after a call
+        self._columns = self._history_columns()
+        self._stacked = (None, None)  # the last single list of batches stacked, and its arrays
+        self._buffers: dict[int, np.ndarray] = {}  # the work buffers of the last kernel call
+        self._epoch_outputs = {s for c in plan.epoch for s in c.outputs}
+        deal = plan.batches
+        self._deal = self.executor._function(deal) if deal else None
+        self._deal_args = [self.executor.V[s] for s in deal.inputs] if deal else []
+        self.subscribers: list = []
+        self._ran = False
+        self.kernel = None
+        self.path = None
+        self.compile_seconds = None
+
+    # Executor's reading API -------------------------------------------------------------
+    history = property(lambda self: self.executor.history)
+    epoch = property(lambda self: self.executor.epoch)
+    steps = property(lambda self: self.executor.steps)
+    finished = property(lambda self: self.executor.finished)
+
+    def state(self) -> dict:
+        return self.executor.state()
+
+    def report(self) -> dict:
+        return self.executor.report()
+
+    def value(self, endpoint):
+        return self.executor.value(endpoint)
+
+    def subscribe(self, callback) -> None:
+        self.subscribers.append(callback)
+
+    # compiling and running ----------------------------------------------------------------
+    def compile(self) -> float:
+        """Load the kernel (from the disk cache, or compile it); returns the seconds it took.
+
+        Raises Unsupported when numba refuses the generated code (a node's loops that do not
+        type, such as metric.epoch_mean of an array): run the plan on the interpreter then.
+        """
+        if self.kernel is None:
+            start = time.perf_counter()
+            kernel, self.path = compiled_cache.load(self.source)
+            data = self._stack([self._first_batches])
+            history = np.zeros((0, len(self._gen.history)))
+            try:
+                kernel(0, -1, 0, history, self._scalars, self._keep, *data, *self._args)
+            except Exception as exc:  # numba's errors run to pages; the first line says it
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise Unsupported(f"numba could not compile the kernel ({type(exc).__name__}: "
+                                  f"{first}; the source is {self.path})") from None
+            self.kernel = kernel
+            self.compile_seconds = time.perf_counter() - start
+        return self.compile_seconds
+
+    def run(self, steps: int | None = None) -> "CompiledRunner":
+        if self._ran:
+            return self
+        self._ran = True
+        self.compile()
+        ex = self.executor
+        limit = -1 if steps is None else ex.steps + steps
+        pending, last = self._first_batches, None
+        per_chunk = max(1, math.ceil(self.epochs / (CHUNKS if self.subscribers else 1)))
+        with np.errstate(all="ignore"):
+            while ex.epoch < self.epochs and not ex.finished:
+                chunk, size = [], 0
+                while ex.epoch + len(chunk) < self.epochs and len(chunk) < per_chunk \
+                        and size < CHUNK_BYTES:
+                    batches = pending if pending is not None else self._batches()
+                    pending = None
+                    chunk.append(batches)
+                    if len(chunk) == 1 or batches is not chunk[-2]:
+                        size += sum(a.nbytes for b in batches for a in b)
+                data = self._stack(chunk)
+                history = np.zeros((len(chunk), len(self._gen.history)))
+                done_steps, done = self.kernel(len(chunk), limit, ex.steps, history,
+                                               self._scalars, self._keep, *data, *self._args)
+                self._take_buffers(epochs_ended=done)
+                last = self._last_batch(chunk, done_steps - ex.steps, done)
+                ex.steps = done_steps
+                self._finish_chunk(history[:done], last)
+                if limit >= 0 and ex.steps >= limit:
+                    break
+        self._store(last)
+        if ex.epoch >= self.epochs:
+            ex.finished = True
+            self._emit(Event("done", ex.epoch, ex.step_in_epoch, None))
+        return self
+
+    def _take_buffers(self, epochs_ended: int) -> None:
+        """The work buffers as the kernel call left them (flat in `keep`), for `_store`."""
+        for slot, offset in self._gen.keep:
+            if epochs_ended or slot not in self._epoch_outputs:  # else that node did not run
+                shape = self._prepared.values[slot].shape
+                end = offset + int(np.prod(shape))
+                self._buffers[slot] = self._keep[offset:end].reshape(shape).copy()
+
+    def _batches(self) -> list:
+        """The next epoch's batches: the interpreter's own function (checked in the probe)."""
+        return self._deal(*self._deal_args) if self._deal else [()]
+
+    def _stack(self, chunk: list) -> list:
+        """bounds, first, blocks and one stacked array per batch output, for `chunk` epochs."""
+        blocks, unique = [], []
+        for batches in chunk:
+            if not unique or batches is not unique[-1]:
+                unique.append(batches)
+            blocks.append(len(unique) - 1)
+        blocks = np.array(blocks, dtype=np.int64)
+        if len(unique) == 1 and self._stacked[0] is unique[0]:  # the same batches as before
+            return [self._stacked[1][0], self._stacked[1][1], blocks] + self._stacked[1][3:]
+        flat = [b for batches in unique for b in batches]
+        rows = [len(b[0]) if b else 1 for b in flat]
+        limit = self._prepared.rows
+        if any(r > limit or (r != limit and not self._gen.rowed) for r in rows):
+            raise GradhopperError(f"the compiled engine planned for batches of {limit} rows but "
+                                  f"got {sorted(set(rows))}; run with --engine interpreted")
+        bounds = np.zeros(len(flat) + 1, dtype=np.int64)
+        bounds[1:] = np.cumsum(rows)
+        first = np.zeros(len(unique) + 1, dtype=np.int64)
+        first[1:] = np.cumsum([len(b) for b in unique])
+        data = [np.ascontiguousarray(np.concatenate([b[k] for b in flat])).reshape(-1)
+                for k in range(len(self._gen.batch))]
+        out = [bounds, first, blocks] + data
+        self._stacked = (unique[0] if len(unique) == 1 else None, out)
+        return out
+
+    def _last_batch(self, chunk, steps_run, epochs_done):
+        if not self.plan.batches or steps_run == 0:
+            return None
+        epoch = min(epochs_done, len(chunk) - 1)
+        count = steps_run - sum(len(b) for b in chunk[:epoch])
+        return chunk[epoch][count - 1] if count > 0 else chunk[epoch - 1][-1]
+
+    def _finish_chunk(self, rows: np.ndarray, last) -> None:
+        ex = self.executor
+        if not all(np.isfinite(a).all() for a, (_, kind, _) in
+                   zip(self._args, self._gen.arg_specs) if kind in ("state", "own")):
+            self._replay()
+        keys = [k for k, _, _ in self._columns]
+        plain = [c for _, c, _ in self._columns] == list(range(len(keys)))
+        ex.step_in_epoch = len(self._first_batches)
+        for row in rows.tolist():
+            ex.epoch += 1
+            ex.history.append(dict(zip(keys, row)) if plain else
+                              {k: row[c] if c is not None else value
+                               for k, c, value in self._columns})
+            if self.subscribers:
+                self._emit(Event("epoch", ex.epoch, ex.step_in_epoch, None))
+
+    def _history_columns(self) -> list:
+        """(key, kernel column or None, the value if static) for each history entry, in the
+        order the executor records them: every reported number."""
+        column = {key: c for c, (key, _) in enumerate(self._gen.history)}
+        out = []
+        for key, slot in self.executor._reported:
+            value = self.executor.V[slot]
+            if key in column:
+                out.append((key, column[key], None))
+            elif isinstance(value, (float, int)) and not isinstance(value, bool):
+                out.append((key, None, float(value)))
+        return out
+
+    def _replay(self) -> None:
+        """The state went NaN or infinite: run on the interpreter, whose error names the node."""
+        Executor(self.plan, epochs=self.epochs).run()
+        raise NonFiniteError("the state became NaN or infinite in the compiled run (the "
+                             "interpreter did not; rounding differs at the edge)")
+
+    def _store(self, last) -> None:
+        """The final values into the executor's slots, as an interpreted run leaves them."""
+        ex, gen = self.executor, self._gen
+        if ex.steps == 0:
+            return
+        rows = len(last[0]) if last else self._prepared.rows
+        unset = set() if ex.epoch else {s for c in self.plan.epoch for s in c.outputs}
+        for (_, kind, slot), value in zip(gen.arg_specs, self._args):
+            if kind in ("state", "own"):
+                ex.V[slot] = value.copy()
+        for slot, value in self._buffers.items():
+            if slot not in unset:
+                ex.V[slot] = value[:rows] if slot in gen.rowed else value
+        for src, state in gen.alias.items():  # an update written into its state's buffer
+            ex.V[src] = ex.V[state].copy()
+        for c, slot in enumerate(gen.scalar_order):
+            if slot not in unset:  # per-epoch values exist once an epoch has ended
+                ex.V[slot] = float(self._scalars[c])
+        if last is not None:
+            for slot, value in zip(self.plan.batches.outputs, last):
+                ex.V[slot] = value
+
+    def _emit(self, event) -> None:
+        for callback in list(self.subscribers):
+            callback(event)
+
+    def _arg(self, kind: str, slot: int, made: dict):
+        """One argument; "flat" is a view of the slot's array made before."""
+        value = self.executor.V[slot]
+        probe = self._prepared.values[slot]
+        if kind == "flat":
+            return made[slot].reshape(-1)
+        if kind == "own" and value is None:
+            value = np.zeros(probe.shape, dtype=probe.dtype)
+        elif isinstance(value, np.ndarray):
+            value = np.array(value, order="C", copy=kind != "static")
+        made[slot] = value
+        return value
+
+
+# -- the command line ------------------------------------------------------------------------
+ENGINES = ("interpreted", "compiled")
+
+
+def add_engine_option(parser) -> None:
+    parser.add_argument("--engine", choices=ENGINES, default="interpreted",
+                        help="compiled: the whole run as one numba kernel (pip install "
+                             "'gradhopper[fast]'), cached on disk; the same numbers")
+
+
+def runner_for(plan: Plan, engine: str = "interpreted", *, epochs: int | None = None,
+               say=None):
+    """An Executor, or a CompiledRunner for engine "compiled" when the plan compiles.
+
+    A plan that does not compile runs on the interpreter, after one line through `say`
+    (default: stderr) naming the reason, such as the node without a kernel.
+    """
+    if engine == "compiled":
+        runner, why = engine_for(plan, epochs=epochs)
+        try:
+            if runner is not None:
+                runner.compile()
+                return runner
+        except Unsupported as exc:
+            why = str(exc)
+        if say is None:
+            import sys
+
+            def say(text):
+                print(text, file=sys.stderr)
+        say(f"note: running on the interpreter: {why}")
+    return Executor(plan, epochs=epochs)

@@ -1,0 +1,83 @@
+"""Where compiled kernels live on disk, so a second run of the same structure does not compile.
+
+The generated source is written once to ``<cache>/kernels/kernel_<hash>.py``, the hash taken
+over the source itself: it holds the node types, the wiring, every parameter that changes the
+code and the shapes of the intermediate arrays (layer widths, batch size, test-set size: known
+shapes make the kernel faster), and nothing else (no node ids, no data, no values passed in at
+run time), so a sweep of learning rates, seeds or equal folds shares one kernel. numba
+(``cache=True``) keeps its machine code beside it in ``__pycache__`` and checks the file's time
+stamp, which is why a file that exists is never rewritten. The cache is ``$GRADHOPPER_CACHE``
+if set, else ``~/.cache/gradhopper``; deleting it is always safe.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+FORMAT = "1"  # bump when the generated code's calling convention changes
+_loaded: dict[str, object] = {}  # hash -> the kernel's dispatcher, for this process
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("GRADHOPPER_CACHE")
+    base = Path(root) if root else Path.home() / ".cache" / "gradhopper"
+    return base / "kernels"
+
+
+def key(source: str) -> str:
+    return hashlib.sha256(f"{FORMAT}\n{source}".encode("utf-8")).hexdigest()[:24]
+
+
+def load(source: str, name: str = "run"):
+    """The function `name` of `source`, imported from its file in the cache (written if new).
+
+    Returns (function, path). Importing does not compile: numba compiles, or loads the machine
+    code from its cache, on the first call with a given set of argument types.
+    """
+    digest = key(source)
+    if digest in _loaded:
+        return _loaded[digest], _path(digest)
+    path = _write(digest, source)
+    module_name = f"gradhopper_kernel_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    _loaded[digest] = getattr(module, name)
+    return _loaded[digest], path
+
+
+def forget() -> None:
+    """Drop this process's loaded kernels (tests use it to load one again from disk)."""
+    for digest in list(_loaded):
+        sys.modules.pop(f"gradhopper_kernel_{digest}", None)
+    _loaded.clear()
+
+
+def _path(digest: str) -> Path:
+    return cache_dir() / f"kernel_{digest}.py"
+
+
+def _write(digest: str, source: str) -> Path:
+    path = _path(digest)
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(source)
+    try:
+        os.link(tmp, path)  # never replaces a file another process wrote meanwhile
+    except FileExistsError:
+        pass
+    except OSError:  # a file system without hard links
+        if not path.exists():
+            os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

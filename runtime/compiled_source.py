@@ -1,0 +1,378 @@
+"""The compiled engine's source: the plan as one numba function (see compiled.py for the engine).
+
+`Prepared` runs the executor's static phase and a probe step; `Generator` writes the kernel from
+the nodes' loop templates (compiled_kernel.py) and says how to build each argument. Kernels and
+contexts are shared with `gradhopper export` (export.py).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .compiled_kernel import Kernel, fill, indent
+from .executor import Executor
+from .nodetype import NodeContext
+from .planner import Call, Plan
+
+
+class Unsupported(Exception):
+    """The plan cannot be compiled; the message says why (one line, naming the node)."""
+
+
+def context(plan: Plan, call: Call) -> NodeContext:
+    """The NodeContext the executor gives `make`, for a node's `kernel`."""
+    names = [p.name for p in call.type.inputs if not p.delayed]
+    connected = frozenset(n for n, s in zip(names, call.sources) if s is not None)
+    return NodeContext(call.node, call.params, run_seed=plan.graph.seed,
+                       base_dir=plan.graph.base_dir, connected=connected)
+
+
+def kernels(plan: Plan, calls) -> dict[str, Kernel]:
+    """Each call's kernel by node id; raises Unsupported naming the first node without one."""
+    out = {}
+    for call in calls:
+        code = call.type.kernel(context(plan, call)) if call.type.kernel else None
+        if code is None:
+            what = "for these parameters" if call.type.kernel else "yet"
+            raise Unsupported(f"node {call.node} ({call.type.identifier}) has no kernel {what}")
+        out[call.node] = code
+    return out
+
+
+# -- preparing: static values, initial state, the probe --------------------------------------
+class Prepared:
+    """An executor after its static phase, the first epoch's batches, and the probe's values."""
+
+    def __init__(self, plan: Plan, epochs: int | None):
+        self.executor = ex = Executor(plan, epochs=epochs)
+        for _ in ex._start():  # noqa: the runtime's own static phase, state initialisation
+            pass
+        self.batches = ex._batches(plan.batches) if plan.batches else [()]
+        first = self.batches[0] if self.batches else ()
+        self.values = probe(ex, first)
+        self.rows = len(first[0]) if first else 1
+        self.rowed: set[int] = set()
+        if self.rows > 1:
+            self.rowed = _rowed(plan, self.values, probe(ex, tuple(v[:1] for v in first)),
+                                self.rows)
+
+
+def probe(ex: Executor, batch) -> list:
+    """The slots after one checked step and the per-epoch nodes; then everything rolled back."""
+    saved, steps = list(ex.V), ex.steps
+    try:
+        ex._phase = "step"
+        for _ in ex._checked_step(batch):
+            pass
+        ex._phase = "epoch"
+        for _ in ex._run_calls(ex._epoch_calls):
+            pass
+        return list(ex.V)
+    finally:
+        ex.V[:] = saved
+        ex.steps = steps
+        ex._phase = "start"
+
+
+def _rowed(plan: Plan, full: list, one: list, rows: int) -> set[int]:
+    rowed = set()
+    for call in plan.step + plan.epoch:
+        for slot in call.outputs + (call.state if call.role == "function" else ()):
+            a, b = full[slot], one[slot]
+            if not isinstance(a, np.ndarray) or a.shape == np.shape(b):
+                continue
+            if a.shape[0] == rows and b.shape == (1,) + a.shape[1:] and slot in call.outputs:
+                rowed.add(slot)
+            else:
+                raise Unsupported(f"node {call.node}: a shape that changes with the batch "
+                                  f"({a.shape} for {rows} rows, {np.shape(b)} for one)")
+    return rowed
+
+
+# -- generating the kernel -----------------------------------------------------------------
+class Generator:
+    """The kernel's source, and how to build each of its arguments from the prepared run."""
+
+    def __init__(self, plan: Plan, prepared: Prepared):
+        self.plan, self.values, self.rowed = plan, prepared.values, prepared.rowed
+        self.work = plan.step + plan.epoch
+        self.codes = kernels(plan, self.work)
+        self.index = {c.node: i for i, c in enumerate(self.work)}
+        self.batch = {s: k for k, s in enumerate(plan.batches.outputs)} if plan.batches else {}
+        self.states = {c.outputs[0] for c in plan.states}
+        self.own_state = {s for c in self.work if c.role == "function" for s in c.state}
+        self.outputs = {s for c in self.work for s in c.outputs}
+        self.scalar = {s for s in self.outputs if not isinstance(self.values[s], np.ndarray)}
+        for s in self.scalar:
+            if not isinstance(self.values[s], (float, int, np.floating, np.integer)):
+                node = next(c.node for c in self.work if s in c.outputs)
+                raise Unsupported(f"node {node}: an output that is neither a number nor an array")
+        self.used: set[tuple[int, bool]] = set()
+        self.alias = self._aliases()  # next value -> the state it replaces, written in place
+        self.params: list[tuple[str, object]] = []
+        self.history: list[tuple[str, int]] = []  # (report key, slot) written per epoch
+
+    # names -------------------------------------------------------------------------------
+    def _aliases(self) -> dict[int, int]:
+        """Commits that need no copy: the update writes the state's buffer itself.
+
+        Safe when the update's kernel works element by element (`in_place`), its output goes
+        to this one state only (same shape and dtype), and nothing after it in the step reads
+        the old state; every later reader of the output finds the same numbers in the state.
+        """
+        plan, alias = self.plan, {}
+        sources = [src for _, src in plan.commits]
+        producer = {s: i for i, c in enumerate(plan.step) for s in c.outputs}
+        for state, src in plan.commits:
+            i = producer.get(src)
+            if i is None or sources.count(src) > 1 or state in sources \
+                    or not self.codes[plan.step[i].node].in_place or src in self.rowed \
+                    or np.shape(self.values[src]) != np.shape(self.values[state]) \
+                    or getattr(self.values[src], "dtype", None) != np.float64 \
+                    or getattr(self.values[state], "dtype", None) != np.float64:
+                continue
+            later = plan.step[i + 1:] + plan.step_reduces
+            if not any(state in c.inputs for c in later):
+                alias[src] = state
+        return alias
+
+    def _slot(self, slot: int, flat: bool) -> str:
+        slot = self.alias.get(slot, slot)
+        if flat and not isinstance(self.values[slot], np.ndarray):
+            raise KeyError(f"a number as an array (slot {slot})")
+        self.used.add((slot, flat))
+        return f"f{slot}" if flat else f"v{slot}"
+
+    def _resolver(self, call: Call):
+        i = self.index[call.node]
+        inputs = [p.name for p in call.type.inputs if not p.delayed]
+        outputs = [p.name for p in call.type.outputs]
+        own = list(call.type.state) if call.role == "function" else []
+
+        def resolve(kind: str, name: str, flat: bool) -> str:
+            if kind == "param":
+                arg = f"p{i}_{name}"
+                if arg not in dict(self.params):
+                    self.params.append((arg, call.params[name]))
+                return arg
+            if name in inputs:
+                slot = call.inputs[inputs.index(name)]
+                if slot == 0:
+                    raise KeyError(f"the unconnected input {name}")
+                return self._slot(slot, flat)
+            if name in outputs:
+                return self._slot(call.outputs[outputs.index(name)], flat)
+            if name in own:
+                slot = call.state[own.index(name)]
+                if not isinstance(self.values[slot], np.ndarray):
+                    raise KeyError(f"the state {name}, which is not an array")
+                return self._slot(slot, flat)
+            if flat:
+                raise KeyError(f"{name}.flat")
+            return f"t{i}_{name}"
+        return resolve
+
+    def _code(self, call: Call, text: str, depth: int) -> list[str]:
+        try:
+            return indent(fill(text, self._resolver(call)), depth)
+        except KeyError as exc:
+            raise Unsupported(f"node {call.node} ({call.type.identifier}): its kernel uses "
+                              f"{exc.args[0]}") from None
+
+    def _block(self, call: Call, field: str, depth: int) -> list[str]:
+        code = self.codes[call.node]
+        text = getattr(code, field) if field != "loops" else (code.loops or code.numpy)
+        if not text.strip():
+            return []
+        return [("    " * depth) + f"# {call.type.identifier}"] + self._code(call, text, depth)
+
+    # source ------------------------------------------------------------------------------
+    def source(self) -> str:
+        plan = self.plan
+        step = [line for c in plan.step for line in self._block(c, "loops", 3)]
+        step += [line for c in plan.step_reduces for line in self._block(c, "numpy", 3)]
+        step += self._commits(3)
+        starts = [line for c in plan.reduces for line in self._block(c, "start", 2)]
+        epoch = []
+        for call in plan.epoch:
+            if call.role == "reduce":
+                if plan.input_rate(call) != "step":
+                    epoch += self._block(call, "numpy", 2)
+                epoch += self._block(call, "finish", 2)
+            else:
+                epoch += self._block(call, "loops", 2)
+        self.history = self._reported()
+        epoch += [f"        history[e, {c}] = v{s}" for c, (_, s) in enumerate(self.history)]
+        head, per_step = self._views()
+        stores = [f"scalars[{c}] = v{s}" for c, s in enumerate(self.scalar_order)]
+        stores += self._keep()
+        args = ", ".join(["n_epochs", "limit", "steps", "history", "scalars", "keep"]
+                         + self.data_args
+                         + [name for name, _, _ in self.arg_specs] + [a for a, _ in self.params])
+        loop = ("for bi in range(first[blocks[e]], first[blocks[e] + 1]):" if self.batch
+                else "for bi in range(1):")
+        lines = ["import numpy as np", "import numba", "", "",
+                 '@numba.njit(cache=True, nogil=True, error_model="numpy")',
+                 f"def run({args}):", "    n = 1", "    done = 0", "    stopped = False"]
+        lines += head
+        lines += ["    for e in range(n_epochs):"] + starts + [f"        {loop}"]
+        if self.batch:
+            lines += ["            lo, hi = bounds[bi], bounds[bi + 1]", "            n = hi - lo"]
+        lines += per_step + step
+        lines += ["            steps += 1", "            if limit >= 0 and steps >= limit:",
+                  "                stopped = True", "                break",
+                  "        if stopped:", "            break"]
+        lines += self._epoch_views() + epoch + ["        done += 1"]
+        lines += ["    " + s for s in stores] + ["    return steps, done", ""]
+        return _renumber("\n".join(lines))
+
+    def _commits(self, depth: int) -> list[str]:
+        targets = {state for state, _ in self.plan.commits}
+        pad, out = "    " * depth, []
+        for state, src in sorted(self.plan.commits):  # the planner's order is a set's
+            if src in self.alias:
+                continue
+            varies = src in self.rowed or (src in self.batch and self.rowed)
+            if src in targets or src in self.scalar or varies \
+                    or not isinstance(self.values[src], np.ndarray):
+                raise Unsupported(f"the commit into {self._owner(state)} is not a plain copy "
+                                  f"of an array")
+            if np.shape(self.values[src]) != np.shape(self.values[state]):
+                raise Unsupported(f"node {self._owner(state)}: its next value has shape "
+                                  f"{np.shape(self.values[src])}, its value "
+                                  f"{np.shape(self.values[state])}")
+            self.used |= {(state, True), (src, True)}
+            out += [f"{pad}# commit: the state takes its next value",
+                    f"{pad}for i in range(f{state}.size):", f"{pad}    f{state}[i] = f{src}[i]"]
+        return out
+
+    def _owner(self, slot: int) -> str:
+        return next(c.node for c in self.plan.calls.values() if slot in c.outputs)
+
+    def _reported(self) -> list[tuple[str, int]]:
+        out = []
+        for node_id in self.plan.order:
+            call = self.plan.calls[node_id]
+            if call.role == "view":
+                pairs = [(f"{node_id}.{call.type.inputs[0].name}", call.inputs[0])]
+            elif self.plan.rate[node_id] != "static":
+                pairs = [(f"{node_id}.{p.name}", s) for p, s in
+                         zip(call.type.outputs, call.outputs) if p.kind == "scalar"]
+            else:
+                pairs = []
+            out += [(k, s) for k, s in pairs if s in self.scalar]
+        return out
+
+    def _views(self) -> tuple[list[str], list[str]]:
+        """Arguments and first values (head), and the per-step views of batch and row buffers."""
+        head, per_step = [], []
+        self.arg_specs: list[tuple[str, str, int]] = []
+        # the epochs' batches, each output's rows stacked and flattened: DF0, DF1, ...
+        self.data_args = ["bounds", "first", "blocks"] + [f"DF{k}" for k in self.batch.values()]
+        self.scalar_order = sorted(self.scalar)
+        for c, s in enumerate(self.scalar_order):  # as the last call left them
+            head.append(f"    v{s} = scalars[{c}]")
+        slots = sorted({s for s, _ in self.used} | {s for s in self.outputs
+                                                     if s not in self.scalar | set(self.alias)})
+        epoch_outputs = {s for c in self.plan.epoch for s in c.outputs}
+        self.buffers: list[int] = []  # returned by the kernel, in this order
+        for s in slots:
+            flat = (s, True) in self.used
+            if s in self.batch:  # copied into a buffer: cheaper than a view of the data
+                k = self.batch[s]
+                head += self._allocate(s, "B") + [f"    F{s} = {self._flat(s, 'B')}",
+                                                  f"    v{s} = B{s}", f"    f{s} = F{s}"]
+                per_step += [f"            for q in range(lo * R{s}, hi * R{s}):",
+                             f"                F{s}[q - lo * R{s}] = DF{k}[q]"]
+                if self.rowed:
+                    per_step.append(f"            v{s} = B{s}[:n]")
+                    if flat:
+                        per_step.append(f"            f{s} = F{s}[:n * R{s}]")
+            elif s in self.rowed:
+                head += self._allocate(s, "B") + [f"    v{s} = B{s}"]
+                self.buffers.append(s)
+                if flat:  # a flat view; R is the number of elements per row
+                    head += [f"    F{s} = {self._flat(s, 'B')}", f"    f{s} = F{s}"]
+                if s not in epoch_outputs:  # those are viewed before the per-epoch nodes
+                    per_step.append(f"            v{s} = B{s}[:n]")
+                    if flat:
+                        per_step.append(f"            f{s} = F{s}[:n * R{s}]")
+            elif s in self.scalar:
+                continue
+            elif s in self.outputs:
+                head += self._allocate(s, "v") + ([f"    f{s} = {self._flat(s, 'v')}"]
+                                                  if flat else [])
+                self.buffers.append(s)
+            else:
+                kind = ("own" if s in self.own_state else "state" if s in self.states
+                        else "static")
+                self.arg_specs.append((f"v{s}", kind, s))
+                if flat:
+                    if not isinstance(self.values[s], np.ndarray):
+                        raise Unsupported(f"node {self._owner(s)}: a number used as an array")
+                    self.arg_specs.append((f"f{s}", "flat", s))
+        return head, per_step
+
+    def _keep(self) -> list[str]:
+        """Copy every work buffer into `keep` at the end, for the executor's slots. One flat
+        array in costs less to compile than a tuple of arrays out."""
+        out, offset = [], 0
+        self.keep: list[tuple[int, int]] = []  # (slot, offset)
+        for s in self.buffers:
+            value = self.values[s]
+            if value.dtype != np.float64:
+                raise Unsupported(f"node {self._owner(s)}: an output of dtype {value.dtype}")
+            source = "B" if s in self.rowed else "v"
+            name = f"{source}{s}"
+            if value.ndim == 2:  # plain loops: no overload to compile for so small a job
+                cols = value.shape[1]
+                out += [f"for i in range({value.shape[0]}):", f"    for j in range({cols}):",
+                        f"        keep[{offset} + i * {cols} + j] = {name}[i, j]"]
+            else:
+                item = f"{name}[i]" if value.ndim == 1 else f"{name}.ravel()[i]"
+                out += [f"for i in range({value.size}):", f"    keep[{offset} + i] = {item}"]
+            self.keep.append((s, offset))
+            offset += value.size
+        self.keep_size = offset
+        return out
+
+    def _flat(self, slot: int, prefix: str) -> str:
+        """A 1-D view of a buffer (a vector is its own: one overload less to compile)."""
+        return f"{prefix}{slot}" if self.values[slot].ndim == 1 else f"{prefix}{slot}.ravel()"
+
+    def _allocate(self, slot: int, prefix: str) -> list[str]:
+        """A work buffer allocated in the kernel, its shape written in the code.
+
+        Allocated here rather than passed in, it cannot alias the state; with its shape a
+        constant, LLVM knows every loop's trip count and unrolls the small ones. Together they
+        make the kernel about 1.5x faster, at the price of one kernel per set of layer widths,
+        batch size and test-set size (a sweep over rates, seeds or folds of one size shares one).
+        """
+        value = self.values[slot]
+        kind = "" if value.dtype == np.float64 else f", dtype=np.{value.dtype.name}"
+        rowsize = int(np.prod(value.shape[1:], dtype=np.int64))
+        return [f"    {prefix}{slot} = np.empty({tuple(value.shape)!r}{kind})",
+                f"    R{slot} = {rowsize}"]
+
+    def _epoch_views(self) -> list[str]:
+        out = []
+        for c in self.plan.epoch:
+            for s in c.outputs:
+                if s in self.rowed:
+                    out.append(f"        v{s} = B{s}[:n]")
+                    if (s, True) in self.used:
+                        out.append(f"        f{s} = F{s}[:n * R{s}]")
+        return out
+
+
+def _renumber(source: str) -> str:
+    """Slots numbered in order of first use, so that graphs whose training differs only in
+    their static nodes (another data set, another split) share one kernel and its cache."""
+    order: dict[str, int] = {}
+    for match in _SLOT_NAME.finditer(source):
+        order.setdefault(match.group(2), len(order))
+    return _SLOT_NAME.sub(lambda m: f"{m.group(1)}{order[m.group(2)]}", source)
+
+
+_SLOT_NAME = re.compile(r"\b([vfBFRS])(\d+)\b")

@@ -1,0 +1,148 @@
+"""The compiled engine: the interpreter's numbers from one numba kernel, cached on disk."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import SAMPLES as SAMPLE_DIR
+from helpers import sample_plan
+
+from gradhopper.runtime import compiled, compiled_cache
+from gradhopper.runtime.executor import Executor
+from gradhopper.runtime.fileformat import load
+from gradhopper.runtime.graph import Edge, Endpoint, Graph, Node
+from gradhopper.runtime.nodetype import NodeType, Port
+from gradhopper.runtime.planner import plan
+from gradhopper.runtime.registry import Registry, default_registry
+
+pytest.importorskip("numba")
+
+SAMPLES = ("wheat_seeds", "mazur", "xor", "sine", "softmax_minibatch")
+TOL = 1e-12  # issue 6: compiled and interpreted runs agree to this
+EPOCHS = 3
+
+
+def assert_same_run(got, want):
+    assert (got.epoch, got.steps) == (want.epoch, want.steps)
+    assert len(got.history) == len(want.history)
+    for a, b in zip(got.history, want.history):
+        assert a.keys() == b.keys()
+        for key in b:
+            assert a[key] == pytest.approx(b[key], abs=TOL, rel=0), key
+    for what in ("state", "report"):
+        mine, theirs = getattr(got, what)(), getattr(want, what)()
+        assert mine.keys() == theirs.keys()
+        for key, value in theirs.items():
+            if value is None:  # a per-epoch value before the first epoch ended
+                assert mine[key] is None, key
+                continue
+            np.testing.assert_allclose(mine[key], value, rtol=0, atol=TOL, err_msg=key)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_compiled_gives_the_interpreters_numbers(name):
+    runner, why = compiled.engine_for(sample_plan(name), epochs=EPOCHS)
+    assert runner is not None, why
+    runner.run()
+    want = Executor(sample_plan(name), epochs=EPOCHS, cache=None).run()
+    assert_same_run(runner, want)
+    for end in runner.plan.slots:  # the last value on every port, as the editor shows it
+        np.testing.assert_allclose(runner.value(end), want.value(end), rtol=0, atol=TOL,
+                                   err_msg=str(end))
+
+
+@pytest.mark.parametrize("steps", [1, 140, 141, 300])
+def test_a_step_limit_stops_where_the_interpreter_stops(steps):
+    """wheat_seeds has 140 steps an epoch: stop inside, at the end of and after epoch 1."""
+    runner, _ = compiled.engine_for(sample_plan("wheat_seeds"), epochs=EPOCHS)
+    runner.run(steps=steps)
+    want = Executor(sample_plan("wheat_seeds"), epochs=EPOCHS, cache=None).run(steps=steps)
+    assert_same_run(runner, want)
+
+
+def test_parameters_are_arguments_not_code():
+    """A sweep over the learning rate or the momentum reuses one kernel."""
+    sources = {compiled.engine_for(sample_plan("softmax_minibatch", **sets))[0].source
+               for sets in ({}, {"learning_rate": {"value": 0.2}},
+                            {"update_W1": {"momentum": 0.5}}, {"split": {"seed": 7}})}
+    assert len(sources) == 1
+    other = compiled.engine_for(sample_plan("softmax_minibatch", hidden={"fn": "relu"},
+                                            hidden_delta={"fn": "relu"}))[0]
+    assert other.source not in sources
+
+
+def test_events_and_progress_follow_the_epochs():
+    """With a subscriber the kernel runs epoch by epoch here: same shuffles, same numbers."""
+    runner, _ = compiled.engine_for(sample_plan("sine"), epochs=EPOCHS)
+    seen = []
+    runner.subscribe(lambda event: seen.append((event.kind, event.epoch, len(runner.history))))
+    runner.run()
+    assert seen == [("epoch", 1, 1), ("epoch", 2, 2), ("epoch", 3, 3), ("done", 3, 3)]
+    assert_same_run(runner, Executor(sample_plan("sine"), epochs=EPOCHS, cache=None).run())
+
+
+def toy_plan():
+    """A registry with a node type that has no kernel, in a graph that trains."""
+    library = {nt.identifier: nt for nt in default_registry()}
+    halve = NodeType("t.halve", make=lambda ctx: lambda x: x / 2, inputs=(Port("x"),),
+                     outputs=(Port("y"),))
+    registry = Registry([library["param.tensor"], library["optim.sgd"], halve])
+    graph = Graph("toy", run={"epochs": 2, "seed": 0})
+    graph.nodes["W"] = Node("W", "param.tensor", {"shape": [2], "init": "zeros"})
+    graph.nodes["half"] = Node("half", "t.halve")
+    graph.nodes["sgd"] = Node("sgd", "optim.sgd")
+    for src, dst in (("W.value", "half.x"), ("W.value", "sgd.param"), ("half.y", "sgd.grad"),
+                     ("sgd.next", "W.next")):
+        graph.edges.append(Edge(Endpoint.parse(src), Endpoint.parse(dst)))
+    return plan(graph, registry)
+
+
+def test_a_node_without_a_kernel_falls_back_with_one_line():
+    the_plan = toy_plan()
+    runner, why = compiled.engine_for(the_plan)
+    assert runner is None and why == "node half (t.halve) has no kernel yet"
+    said = []
+    runner = compiled.runner_for(the_plan, "compiled", say=said.append)
+    assert isinstance(runner, Executor)
+    assert said == ["note: running on the interpreter: node half (t.halve) has no kernel yet"]
+    assert runner.run().epoch == 2
+
+
+def test_the_command_line_falls_back_on_stderr(tmp_path, capsys, monkeypatch):
+    from gradhopper.runtime.cli import main
+
+    monkeypatch.setattr(compiled, "numba_missing", lambda: "numba is not installed")
+    assert main(["run", str(SAMPLE_DIR / "mazur.json"), "--engine", "compiled", "--quiet"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["note: running on the interpreter: numba is not installed"]
+
+
+def test_the_second_load_comes_from_the_disk_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADHOPPER_CACHE", str(tmp_path))
+    compiled_cache.forget()
+    first, _ = compiled.engine_for(sample_plan("mazur"), epochs=1)
+    first.compile()
+    assert sum(first.kernel.stats.cache_misses.values()) == 1
+    files = sorted(p.name for p in (tmp_path / "kernels").rglob("*"))
+    assert any(f.endswith(".nbi") for f in files) and any(f.endswith(".nbc") for f in files)
+    compiled_cache.forget()  # as a new process would: nothing loaded in memory
+    second, _ = compiled.engine_for(sample_plan("mazur"), epochs=1)
+    second.compile()
+    assert second.kernel is not first.kernel
+    assert sum(second.kernel.stats.cache_hits.values()) == 1
+    assert sum(second.kernel.stats.cache_misses.values()) == 0
+    assert second.run().history == first.run().history
+
+
+def test_a_kernel_numba_refuses_falls_back_too():
+    """metric.epoch_mean of an array: its loops add a number and an array, which numba refuses."""
+    registry = default_registry()
+    graph = load(SAMPLE_DIR / "mazur.json", registry)
+    graph.nodes["mean_a"] = Node("mean_a", "metric.epoch_mean")
+    graph.edges.append(Edge(Endpoint.parse("hidden.a"), Endpoint.parse("mean_a.value")))
+    said = []
+    runner = compiled.runner_for(plan(graph, registry), "compiled", epochs=2, say=said.append)
+    assert isinstance(runner, Executor) and len(said) == 1
+    assert said[0].startswith("note: running on the interpreter: numba could not compile")
+    assert "\n" not in said[0]
+    runner.run()
+    assert runner.value("mean_a.mean").shape == (1, 2)

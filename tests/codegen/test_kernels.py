@@ -1,0 +1,155 @@
+"""Each node's kernel, both forms, against the node's own numpy function (plain Python, no numba).
+
+The numpy form is what `gradhopper export` writes; the loop form is what the compiled engine
+compiles. Running the loops in plain Python checks their logic for every parameter choice, also
+those no sample graph uses (relu, mse, a one-column accuracy, ...), in a fraction of a second.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradhopper.nodes import node_types
+from gradhopper.runtime.compiled_kernel import fill
+from gradhopper.runtime.nodetype import NodeContext
+
+TOL = 1e-12
+TYPES = {nt.identifier: nt for nt in node_types()}
+rng = np.random.default_rng(6)
+
+
+def context(identifier, connected, **params):
+    nt = TYPES[identifier]
+    return nt, NodeContext("n", nt.resolve_params(params), run_seed=1,
+                           connected=frozenset(connected))
+
+
+PORTS = {p.name for nt in TYPES.values() for p in nt.inputs + nt.outputs} | {"velocity"}
+
+
+def run_template(text, values, params):
+    """Execute a template: ports by their own names, temporaries as t_NAME."""
+    def resolve(kind, name, flat):
+        if kind == "param":
+            return repr(params[name])
+        if flat:
+            return f"{name}_flat"
+        return name if name in PORTS else f"t_{name}"
+    namespace = {"np": np, **values}
+    namespace.update({f"{k}_flat": v.reshape(-1) for k, v in values.items()
+                      if isinstance(v, np.ndarray)})
+    exec(fill(text, resolve), namespace)
+    return namespace
+
+
+def check_both_forms(identifier, inputs, expected, connected=None, state=None, **params):
+    """The kernel's numpy and loop forms give `expected` (output name -> value)."""
+    nt, ctx = context(identifier, connected if connected is not None else inputs, **params)
+    code = nt.kernel(ctx)
+    for form in ("numpy", "loops"):
+        values = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
+        values.update({k: v.copy() for k, v in (state or {}).items()})
+        if form == "loops":
+            values.update({k: np.full_like(v, np.nan) for k, v in expected.items()
+                           if isinstance(v, np.ndarray) and k not in values})
+        text = code.numpy if form == "numpy" else (code.loops or code.numpy)
+        out = run_template(text, values, ctx.params)
+        for name, want in expected.items():
+            np.testing.assert_allclose(out[name], want, rtol=0, atol=TOL,
+                                       err_msg=f"{identifier} {params} {form}: {name}")
+
+
+def test_every_node_that_runs_per_step_has_a_kernel():
+    static = {"data.dataset", "data.normalize", "data.onehot", "data.split", "input.number",
+              "param.tensor", "view.value", "view.plot", "view.heatmap"}
+    assert {nt.identifier for nt in node_types() if nt.kernel} == set(TYPES) - static
+
+
+@pytest.mark.parametrize("fn", ["sigmoid", "tanh", "relu", "linear", "softmax"])
+def test_activation_and_delta(fn):
+    z = rng.normal(0.0, 3.0, (4, 3))
+    forward = TYPES["nn.activation"].make(context("nn.activation", ["z"], fn=fn)[1])
+    a = forward(z)
+    check_both_forms("nn.activation", {"z": z}, {"a": a}, fn=fn)
+    grad = rng.normal(size=(4, 3))
+    backward = TYPES["nn.delta"].make(context("nn.delta", ["grad", "a"], fn=fn)[1])
+    check_both_forms("nn.delta", {"grad": grad, "a": a}, {"delta": backward(grad, a)}, fn=fn)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_layers(bias):
+    x, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2)
+    inputs = {"x": x, "W": W} | ({"b": b} if bias else {})
+    check_both_forms("nn.weighted_sum", inputs, {"z": x @ W + (b if bias else 0.0)})
+    delta = rng.normal(size=(4, 2))
+    check_both_forms("nn.backprop", {"delta": delta, "W": W}, {"grad": delta @ W.T})
+    check_both_forms("nn.gradient", {"x": x, "delta": delta},
+                     {"dW": x.T @ delta, "db": delta.sum(axis=0)})
+
+
+@pytest.mark.parametrize("kind", ["half_sse", "mse", "cross_entropy"])
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_loss(kind, reduction):
+    p = rng.dirichlet(np.ones(3), size=4)
+    t = np.eye(3)[rng.integers(0, 3, 4)]
+    loss = TYPES["nn.loss"].make(context("nn.loss", ["prediction", "target"], kind=kind,
+                                         reduction=reduction)[1])
+    value, grad = loss(p, t)
+    check_both_forms("nn.loss", {"prediction": p, "target": t}, {"loss": value, "grad": grad},
+                     kind=kind, reduction=reduction)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("lr_wired", [True, False])
+def test_sgd_two_steps(momentum, lr_wired):
+    connected = ["param", "grad"] + ["lr"] * lr_wired
+    _, ctx = context("optim.sgd", connected, momentum=momentum, lr=0.3)
+    step = TYPES["optim.sgd"].make(ctx)
+    param, velocity, kernel_velocity = rng.normal(size=(3, 2)), None, np.zeros((3, 2))
+    for _ in range(2):  # the kernel's velocity starts at zeros, the function's at None
+        grad = rng.normal(size=(3, 2))
+        want, velocity = step(param, grad, 0.3 if lr_wired else None, velocity)
+        inputs = {"param": param, "grad": grad} | ({"lr": 0.3} if lr_wired else {})
+        expected = {"next": want} | ({"velocity": velocity} if momentum else {})
+        check_both_forms("optim.sgd", inputs, expected, connected=connected,
+                         state={"velocity": kernel_velocity}, momentum=momentum, lr=0.3)
+        if momentum:
+            kernel_velocity = velocity
+        param = want
+
+
+@pytest.mark.parametrize("columns", [1, 3])
+def test_accuracy(columns):
+    p, t = rng.random((6, columns)), rng.random((6, columns))
+    want = TYPES["metric.accuracy"].make(None)(p, t)
+    check_both_forms("metric.accuracy", {"prediction": p, "target": t}, {"accuracy": want})
+
+
+def test_epoch_mean():
+    nt, ctx = context("metric.epoch_mean", ["value"])
+    code, (add, finish) = nt.kernel(ctx), nt.make(ctx)
+    acc, values = None, {}
+    values = run_template(code.start, values, {})
+    for value in (0.25, 1.5, -0.125):
+        acc = add(acc, value)
+        values = run_template(code.numpy, {k: v for k, v in values.items()
+                                           if k != "np" and not k.endswith("_flat")} |
+                              {"value": value}, {})
+    values = run_template(code.finish, {k: v for k, v in values.items() if k != "np"}, {})
+    assert values["mean"] == finish(acc)
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_batches_for_export_deal_the_same_batches(shuffle):
+    X, Y = rng.normal(size=(7, 2)), rng.normal(size=(7, 1))
+    nt, ctx = context("data.batches", ["X", "Y"], batch_size=3, shuffle=shuffle)
+    deal, code = nt.make(ctx), nt.kernel(ctx)
+    values = run_template(code.setup, {"X": X, "Y": Y}, ctx.params)
+    for _epoch in range(3):
+        want = deal(X, Y)
+        values = run_template(code.numpy, {k: v for k, v in values.items() if k != "np"},
+                              ctx.params) if code.numpy else values
+        got = values["t_batches"]
+        assert len(got) == len(want) == 3
+        for (gx, gy), (wx, wy) in zip(got, want):
+            assert np.array_equal(gx, wx) and np.array_equal(gy, wy)
