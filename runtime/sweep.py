@@ -34,9 +34,13 @@ POLL = 0.1  # seconds between looks at stop() while no run finishes
 CONNECT_TIMEOUT = 10  # seconds to reach --scheduler
 
 
-def run_task(text: str, folder: str, name: str, sets: list, epochs: int | None) -> dict:
-    """One run, in a worker: {"metrics": {name: float}, "seconds": s, "error": line or None}."""
-    from .executor import Executor
+def run_task(text: str, folder: str, name: str, sets: list, epochs: int | None,
+             engine: str = "interpreted") -> dict:
+    """One run, in a worker: {"metrics": {name: float}, "seconds": s, "error": line or None}.
+
+    With engine "compiled" the worker compiles once (numba's disk cache serves the rest); the
+    sweep has already said, once, if the graph falls back to the interpreter."""
+    from .compiled import runner_for
     from .fileformat import loads
     from .planner import plan
     from .registry import default_registry
@@ -49,7 +53,8 @@ def run_task(text: str, folder: str, name: str, sets: list, epochs: int | None) 
         graph = loads(text, path=Path(folder) / name, registry=registry)
         for node, param, value in sets:
             overrides.apply(graph, node, param, value, registry)
-        executor = Executor(plan(graph, registry), epochs=epochs).run()
+        executor = runner_for(plan(graph, registry), engine, epochs=epochs,
+                              say=lambda line: None).run()
         metrics = {k: float(v) for k, v in executor.report().items() if _is_scalar(v)}
     except GradhopperError as exc:
         error = str(exc)
@@ -133,7 +138,7 @@ def execute(sweep: Sweep, client, on_result=None, stop=None) -> Results:
     try:
         for spec in sweep.runs:
             future = client.submit(run_task, sweep.text, sweep.folder, sweep.name, spec.sets,
-                                   sweep.epochs, pure=False, key=f"gradhopper-run-{spec.index}-"
+                                   sweep.epochs, sweep.engine, pure=False, key=f"gradhopper-run-{spec.index}-"
                                    f"{os.getpid()}-{time.monotonic_ns()}")
             futures[future] = spec
             future.add_done_callback(finished.put)
@@ -162,6 +167,21 @@ def execute(sweep: Sweep, client, on_result=None, stop=None) -> Results:
     return results
 
 
+def check_engine(sweep: Sweep) -> None:
+    """Say once, here, if the graph cannot compile: the runs then use the interpreter."""
+    from .compiled import engine_for
+    from .fileformat import loads
+    from .planner import plan
+    from .registry import default_registry
+
+    registry = default_registry()
+    graph = loads(sweep.text, path=Path(sweep.folder) / sweep.name, registry=registry)
+    runner, why = engine_for(plan(graph, registry), epochs=0)
+    if runner is None:
+        print(f"note: the runs use the interpreter: {why}", file=sys.stderr)
+        sweep.engine = "interpreted"
+
+
 # -- the command line ----------------------------------------------------------------------
 def add_parser(sub) -> None:
     """Register `gradhopper sweep` on the command line's subparsers."""
@@ -186,6 +206,9 @@ def add_parser(sub) -> None:
                    help="draw the metric's mean over the grid")
     p.add_argument("--metric", metavar="NODE.PORT",
                    help="the metric to summarise and plot (default: the first accuracy)")
+    from .compiled import add_engine_option
+
+    add_engine_option(p)
     p.set_defaults(handler=main)
 
 
@@ -200,6 +223,9 @@ def main(args) -> int:
         raise GradhopperError("--workers is for the local cluster; leave it out with "
                               "--scheduler")
     sweep = prepare(args.graph, args.grid, args.folds, args.stratified, args.epochs)
+    sweep.engine = args.engine
+    if args.engine == "compiled":
+        check_engine(sweep)
     check_metric(args.metric, args.graph)
     check_writable(args.out, "--out")
     check_writable(args.plot, "--plot")

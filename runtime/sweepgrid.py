@@ -62,6 +62,7 @@ class Sweep:
     axes: list[Axis]
     folds: int = 0
     epochs: int | None = None
+    engine: str = "interpreted"  # or "compiled": see runtime/compiled.py
 
     @property
     def keys(self) -> list[str]:

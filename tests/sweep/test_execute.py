@@ -79,3 +79,14 @@ def test_a_csv_path_resolves_against_the_graph_files_folder(seeds, tmp_path, mon
     built_in = execute(prepare(seeds, folds=2, epochs=2), client)
     assert not from_csv.failed
     assert [r.metrics for r in from_csv.rows] == [r.metrics for r in built_in.rows]
+
+
+def test_a_compiled_task_gives_the_interpreted_numbers(seeds, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADHOPPER_CACHE", str(tmp_path))  # a cold numba cache of its own
+    sets = [("split", "folds", 5), ("split", "fold", 1)]
+    interpreted = run_task(seeds.read_text(), str(seeds.parent), seeds.name, sets, 3)
+    compiled = run_task(seeds.read_text(), str(seeds.parent), seeds.name, sets, 3, "compiled")
+    assert compiled["error"] is None
+    assert compiled["metrics"].keys() == interpreted["metrics"].keys()
+    for key, value in interpreted["metrics"].items():
+        assert abs(compiled["metrics"][key] - value) < 1e-12
