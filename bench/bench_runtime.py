@@ -22,7 +22,16 @@ from gradhopper.runtime.registry import Registry, default_registry
 
 CHAIN = 200
 STEPS = 2000
-REPEAT = 5
+REPEAT = 7
+
+
+def interleaved(*functions) -> list[float]:
+    """Each function's best time, taken in turns so a slow minute hits all of them alike."""
+    best = [float("inf")] * len(functions)
+    for _ in range(REPEAT):
+        for i, fn in enumerate(functions):
+            best[i] = min(best[i], timeit.timeit(fn, number=1))
+    return best
 
 
 def _inc(x):
@@ -70,8 +79,7 @@ def per_node_overhead() -> float:
         return ex.state()["s"]
 
     assert plain() == executor() == CHAIN * STEPS
-    t_plain = min(timeit.repeat(plain, number=1, repeat=REPEAT))
-    t_exec = min(timeit.repeat(executor, number=1, repeat=REPEAT))
+    t_plain, t_exec = interleaved(plain, executor)
     per_node = (t_exec - t_plain) / (CHAIN * STEPS) * 1e6
     print(f"chain of {CHAIN} nodes x {STEPS} steps: plain loop {t_plain * 1e3:.1f} ms, "
           f"executor {t_exec * 1e3:.1f} ms")
@@ -132,8 +140,7 @@ def whole_run_ratio(epochs: int = 20) -> float:
     assert np.allclose(ran.state()["W1"], W1, rtol=0, atol=1e-12)
     assert abs(ran.report()["test_accuracy.accuracy"] - score) < 1e-12
 
-    t_hand = min(timeit.repeat(hand, number=1, repeat=REPEAT))
-    t_graph = min(timeit.repeat(graph, number=1, repeat=REPEAT))
+    t_hand, t_graph = interleaved(hand, graph)
     ratio = t_graph / t_hand
     steps = epochs * len(batches)
     print(f"seeds sample, {epochs} epochs x {len(batches)} steps: hand-written numpy "

@@ -116,7 +116,6 @@ class Executor:
     def advance(self, until: str = "done", steps: int | None = None) -> Event | None:
         """Run until an event of kind `until`, `steps` more steps, a breakpoint or stop()."""
         self._limit = None if steps is None else self.steps + steps
-        self._stop = False
         last = None
         with np.errstate(all="ignore"):  # non-finite values are caught and named, not warned
             try:
@@ -124,7 +123,10 @@ class Executor:
                     last = event
                     for callback in list(self.subscribers):
                         callback(event)
-                    if event.kind in (until, "done", "break") or self._stop:
+                    if self._stop:  # honoured, so cleared: the next advance goes on
+                        self._stop = False
+                        break
+                    if event.kind in (until, "done", "break"):
                         break
                     if self._limit is not None and self.steps >= self._limit:
                         break
@@ -145,7 +147,8 @@ class Executor:
         return self
 
     def stop(self) -> None:
-        """Ask the run to pause at the next step boundary (safe from any thread)."""
+        """Ask the run to pause at the next event (safe from any thread); one asked for while
+        nothing runs stops the next advance at its first event."""
         self._stop = True
         self._interrupt = True
 
@@ -401,14 +404,12 @@ class Executor:
         if self._limit is not None:
             end = min(end, i + max(self._limit - self.steps, 1))
         step, V = self._step_fn, self.V
-        self._interrupt = False
+        self._interrupt = self._stop
         j = i
         try:
-            while j < end:
+            while j < end and not self._interrupt:
                 step(V, batches[j])
                 j += 1
-                if self._interrupt:
-                    break
         except Exception:
             self.steps += j - i
             self.step_in_epoch = j

@@ -167,3 +167,13 @@ def test_a_state_keeps_its_shape_when_next_arrives():
         Executor(plan(graph, toy_registry()), cache=None).run()
     assert str(info.value) == ("node s, port next: next (from c.X, shape (3,)) does not fit the "
                                "value it replaces, shape (1,)")
+
+
+def test_a_stop_asked_for_before_advance_is_honoured_once():
+    ex = Executor(sample_plan("wheat_seeds"), epochs=2, cache=None)
+    ex.advance(steps=5)
+    ex.stop()
+    event = ex.advance("done")
+    assert event.kind == "step" and ex.steps == 5 and not ex.finished
+    ex.advance("done")
+    assert ex.finished and ex.steps == 278
