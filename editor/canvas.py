@@ -1,0 +1,458 @@
+"""The canvas: a NodeGraphQt scene that mirrors our Graph and turns gestures into commands.
+
+Our Graph is the source of truth. The scene is built from it with push_undo=False and follows
+its events (node_added, edge_added, ...); a gesture on the scene (a wire dragged, nodes moved,
+a palette entry dropped) becomes one of our undo commands, whose graph change then reaches the
+scene through those same events. NodeGraphQt's own undo stack is kept empty (trap C2).
+"""
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gradhopper.runtime.errors import GradhopperError
+from gradhopper.runtime.graph import Edge, Endpoint, Graph, Node, check_ports
+
+from . import clipboard, commands
+from .compat import PipeItem, PortItem, new_node_graph
+from .nodes_view import (GradNode, SliderWidget, StatusFrame, ValueWidget, category_colour,
+                         dress, embed)
+from .values import describe
+
+TYPE_MIME = "application/x-gradhopper-type"
+
+
+class Canvas(QtCore.QObject):
+    message = QtCore.Signal(str)  # for the status bar
+    selection_changed = QtCore.Signal(list)  # our node ids
+    file_dropped = QtCore.Signal(str)
+
+    def __init__(self, registry, undo_stack: QtGui.QUndoStack, parent=None):
+        super().__init__(parent)
+        self.registry = registry
+        self.undo = undo_stack
+        self.ng = new_node_graph()
+        self.ng.register_node(GradNode)
+        self.viewer = self.ng.viewer()
+        self.widget = self.ng.widget
+        self.graph: Graph | None = None
+        self.views: dict[str, GradNode] = {}
+        self.frames: dict[str, StatusFrame] = {}
+        self.sliders: dict[str, SliderWidget] = {}
+        self.shown: dict[str, ValueWidget] = {}
+        self.backdrops: list = []
+        self.executor = lambda: None  # set by the window: the run whose values tooltips show
+        self._refit = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._refit.timeout.connect(self._fit_backdrops)
+        v = self.viewer
+        v.connection_changed.connect(self._connection_changed)
+        v.connection_sliced.connect(lambda pairs: self._connection_changed(pairs, []))
+        v.moved_nodes.connect(self._nodes_moved)
+        v.data_dropped.connect(self._dropped)
+        v._validate_accept_connection = self._accept
+        self.ng.node_selection_changed.connect(lambda *_: self.selection_changed.emit(
+            self.selected_ids()))
+        v.viewport().installEventFilter(self)
+
+    # -- building ------------------------------------------------------------------------------
+    def set_graph(self, graph: Graph) -> None:
+        """Show `graph`; the old one is dropped with its scene."""
+        if self.graph is not None:
+            self.graph.unsubscribe(self._on_graph)
+            self.graph = None
+        self.ng.undo_stack().clear()
+        self.ng.clear_session()
+        self.ng.undo_stack().clear()
+        self.views.clear(), self.frames.clear(), self.sliders.clear(), self.shown.clear()
+        self.backdrops = []
+        self.graph = graph
+        for node in graph.nodes.values():
+            self._add_view(node)
+        for edge in graph.edges:
+            self._connect_view(edge)
+        self._build_backdrops()
+        graph.subscribe(self._on_graph)
+        self.ng.undo_stack().clear()
+        if graph.nodes:
+            QtCore.QTimer.singleShot(0, self.fit)
+
+    def fit(self) -> None:
+        items = [v.view for v in self.views.values()] + [b.view for b in self.backdrops]
+        if items:
+            rect = self.viewer._combined_rect(items).adjusted(-30, -30, 30, 30)
+            self.viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
+
+    def node_type(self, node: Node):
+        return self.registry.get(node.type) if node.type in self.registry else None
+
+    def _ports(self, node: Node):
+        nt = self.node_type(node)
+        if nt is not None:
+            return ([(p.name, p.kind, p.delayed) for p in nt.inputs],
+                    [(p.name, p.kind, False) for p in nt.outputs])
+        ins = sorted({e.dst.port for e in self.graph.edges if e.dst.node == node.id})
+        outs = sorted({e.src.port for e in self.graph.edges if e.src.node == node.id})
+        return [(p, "any", False) for p in ins], [(p, "any", False) for p in outs]
+
+    def _add_view(self, node: Node) -> None:
+        nt = self.node_type(node)
+        pos = [float(x) for x in node.ui.get("pos", [0.0, 0.0])]
+        view = self.ng.create_node("gradhopper.GradNode", name=node.id, selected=False,
+                                   color=category_colour(node.type, nt is None), pos=pos,
+                                   push_undo=False)
+        view.set_property("uid", node.id, push_undo=False)
+        dress(view, *self._ports(node))
+        self.views[node.id] = view
+        if nt is None:
+            view.view.setToolTip(f"{node.type} is not installed: this placeholder keeps the "
+                                 "node's parameters and wires, and saves them unchanged")
+        else:
+            view.view.setToolTip(f"{node.type}: {nt.doc}")
+        if node.type == "input.number":
+            p = {**nt.defaults(), **node.params}
+            slider = SliderWidget(view.view, p["min"], p["max"], p["step"], p["value"])
+            slider.listener = lambda value, key, nid=node.id: self._slid(nid, value, key)
+            embed(view, slider)
+            self.sliders[node.id] = slider
+        elif node.type == "view.value":
+            shown = ValueWidget(view.view)
+            embed(view, shown)
+            self.shown[node.id] = shown
+        self.frames[node.id] = StatusFrame(view.view)
+
+    def _connect_view(self, edge: Edge) -> None:
+        src, dst = self.views[edge.src.node], self.views[edge.dst.node]
+        out = src.outputs().get(edge.src.port) or src.add_output(edge.src.port)
+        inp = dst.inputs().get(edge.dst.port) or dst.add_input(edge.dst.port)
+        out.connect_to(inp, push_undo=False, emit_signal=False)
+
+    def _sync_input(self, dst: Endpoint) -> None:
+        """Make the scene's wire into `dst` match the graph (after a refused or odd gesture)."""
+        view = self.views.get(dst.node)
+        port = view.inputs().get(dst.port) if view is not None else None
+        if port is None:
+            return
+        for other in list(port.connected_ports()):
+            port.disconnect_from(other, push_undo=False, emit_signal=False)
+        for pipe in list(port.view.connected_pipes):
+            pipe.delete()
+        edge = self.graph.edge_into(dst)
+        if edge is not None:
+            self._connect_view(edge)
+
+    # -- following the graph ---------------------------------------------------------------------
+    def _on_graph(self, kind: str, data: dict) -> None:
+        if kind == "node_added":
+            self._add_view(data["node"])
+        elif kind == "node_removed":
+            node_id = data["node"].id
+            for table in (self.frames, self.sliders, self.shown):
+                table.pop(node_id, None)
+            self.ng.delete_node(self.views.pop(node_id), push_undo=False)
+        elif kind == "edge_added":
+            self._connect_view(data["edge"])
+        elif kind == "edge_removed":
+            edge = data["edge"]
+            src, dst = self.views.get(edge.src.node), self.views.get(edge.dst.node)
+            if src is not None and dst is not None:
+                out, inp = src.outputs().get(edge.src.port), dst.inputs().get(edge.dst.port)
+                out.disconnect_from(inp, push_undo=False, emit_signal=False)
+        elif kind == "param_changed":
+            node = data["node"]
+            if node.id in self.sliders:
+                p = {**self.node_type(node).defaults(), **node.params}
+                self.sliders[node.id].configure(p["min"], p["max"], p["step"], p["value"])
+        elif kind == "node_moved":
+            node = data["node"]
+            view = self.views[node.id]
+            pos = [float(x) for x in node.ui["pos"]]
+            view.model.pos = pos  # NodeGraphQt's model, which our move handler bypasses
+            if [round(x, 1) for x in view.view.xy_pos] != pos:
+                view.view.xy_pos = pos
+            self._refit.start()
+        elif kind == "graph_changed":
+            self._build_backdrops()
+        self.ng.undo_stack().clear()
+
+    # -- gestures ----------------------------------------------------------------------------------
+    def _uid(self, item) -> str:
+        return self.ng.get_node_by_id(item.id).get_property("uid")
+
+    def _ends(self, a: PortItem, b: PortItem) -> tuple[Endpoint, Endpoint]:
+        out, inp = (a, b) if a.port_type == "out" else (b, a)
+        return Endpoint(self._uid(out.node), out.name), Endpoint(self._uid(inp.node), inp.name)
+
+    def _accept(self, a: PortItem, b: PortItem) -> bool:
+        """The viewer asks before it draws or makes a wire (trap 4); say why not."""
+        if a.port_type == b.port_type:
+            kind = "inputs" if a.port_type == "in" else "outputs"
+            reason = f"both ends are {kind}: a wire goes from an output to an input"
+        else:
+            reason = self.refusal(*self._ends(a, b))
+        if reason:
+            self.message.emit(f"Cannot connect: {reason}")
+        return reason is None
+
+    def refusal(self, src: Endpoint, dst: Endpoint) -> str | None:
+        """Why the wire src -> dst cannot be made, or None if it can."""
+        g = self.graph
+        existing = g.edge_into(dst)
+        if existing is not None:
+            if existing.src == src:
+                return None
+            return f"{dst} already has a wire from {existing.src}; drag that one off first"
+        for end in (src, dst):
+            if self.node_type(g.nodes[end.node]) is None:
+                return f"{end.node} is a placeholder ({g.nodes[end.node].type} is not installed)"
+        try:
+            check_ports(g, src, dst, self.registry)
+        except GradhopperError as exc:
+            return exc.message
+        delayed = self.node_type(g.nodes[dst.node]).input(dst.port).delayed
+        if not delayed and self._reaches(dst.node, src.node):
+            return (f"{src} -> {dst} closes a loop without a delay; close training loops "
+                    "through a param.tensor's next input")
+        return self._shape_refusal(src, dst)
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        """Is there a path start -> goal over edges into non-delayed inputs?"""
+        seen, todo = {start}, [start]
+        while todo:
+            node = todo.pop()
+            if node == goal:
+                return True
+            for e in self.graph.edges_from(node):
+                nt = self.node_type(self.graph.nodes[e.dst.node])
+                if nt is not None and nt.input(e.dst.port).delayed:
+                    continue
+                if e.dst.node not in seen:
+                    seen.add(e.dst.node)
+                    todo.append(e.dst.node)
+        return False
+
+    def _shape_refusal(self, src: Endpoint, dst: Endpoint) -> str | None:
+        """Shapes are known once the graph has run: test the node's check with them."""
+        executor = self.executor()
+        nt = self.node_type(self.graph.nodes[dst.node])
+        if executor is None or nt.check is None:
+            return None
+        try:
+            args = []
+            for port in (p for p in nt.inputs if not p.delayed):
+                if port.name == dst.port:
+                    args.append(executor.value(src))
+                elif self.graph.edge_into(Endpoint(dst.node, port.name)) is not None:
+                    args.append(executor.value(self.graph.edge_into(
+                        Endpoint(dst.node, port.name)).src))
+                else:
+                    args.append(None)
+            if any(a is None for a, p in zip(args, nt.inputs) if not p.optional):
+                return None
+            nt.check(*args)
+        except GradhopperError as exc:
+            return f"shapes do not fit (last run): {exc.message}"
+        except Exception:  # values from an older graph: no verdict
+            return None
+        return None
+
+    def _connection_changed(self, disconnected, connected) -> None:
+        removed, added = [], []
+        for a, b in disconnected:
+            src, dst = self._ends(a, b)
+            edge = self.graph.edge_into(dst)
+            if edge is not None and edge.src == src:
+                removed.append(edge)
+        for a, b in connected:
+            src, dst = self._ends(a, b)
+            reason = self.refusal(src, dst) if self.graph.edge_into(dst) not in removed else None
+            if reason is None:
+                added.append(Edge(src, dst))
+            else:
+                self.message.emit(f"Cannot connect: {reason}")
+        if removed or added:
+            verb = "Wire" if added and not removed else "Unwire" if removed and not added \
+                else "Rewire"
+            ends = added or removed
+            self.undo.push(commands.Rewire(self.graph, removed, added,
+                                           f"{verb} {ends[0].src} -> {ends[0].dst}"))
+        for a, b in list(disconnected) + list(connected):
+            self._sync_input(self._ends(a, b)[1])
+        self.ng.undo_stack().clear()
+
+    def _nodes_moved(self, moved: dict) -> None:
+        moves = {}
+        for item, old in moved.items():
+            node = self.ng.get_node_by_id(item.id)
+            if isinstance(node, GradNode):
+                new = [round(float(x), 1) for x in item.xy_pos]
+                old = [round(float(x), 1) for x in old]
+                if new != old:
+                    moves[node.get_property("uid")] = (old, new)
+        if moves:
+            self.undo.push(commands.MoveNodes(self.graph, moves))
+        self._refit.start()
+
+    def _slid(self, node_id: str, value: float, merge_key) -> None:
+        self.undo.push(commands.SetParam(self.graph, node_id, "value", float(value),
+                                         merge_key=merge_key))
+
+    def _dropped(self, mime: QtCore.QMimeData, pos: QtCore.QPoint) -> None:
+        """Palette entries add a node; a dropped graph file opens (never a NodeGraphQt import)."""
+        if mime.hasFormat(TYPE_MIME):
+            type_id = bytes(mime.data(TYPE_MIME)).decode()
+            self.add_node(type_id, (pos.x(), pos.y()))
+        elif mime.hasUrls():
+            paths = [u.toLocalFile() for u in mime.urls() if u.toLocalFile().endswith(".json")]
+            if paths:
+                self.file_dropped.emit(paths[0])
+
+    # -- actions -----------------------------------------------------------------------------------
+    def add_node(self, type_id: str, pos=None) -> str:
+        """Add a node of `type_id` (at `pos`, else the view's centre) as one undo step."""
+        nt = self.registry.get(type_id)
+        if pos is None:
+            centre = self.viewer.mapToScene(self.viewer.viewport().rect().center())
+            pos = (centre.x(), centre.y())
+        node_id = self.graph.unique_id(type_id.split(".")[-1])
+        params = {p.name: p.default for p in nt.params if p.name in ("value", "min", "max",
+                                                                      "step")} \
+            if type_id == "input.number" else {}
+        node = Node(node_id, nt.identifier, params,
+                    {"pos": [round(float(pos[0]), 1), round(float(pos[1]), 1)]})
+        self.undo.push(commands.AddNodes(self.graph, [node]))
+        return node_id
+
+    def wire(self, src: str, dst: str) -> str | None:
+        """Connect `node.port` -> `node.port` as one undo step; returns the refusal, if any."""
+        src_end, dst_end = Endpoint.parse(src), Endpoint.parse(dst)
+        reason = self.refusal(src_end, dst_end)
+        if reason is None and self.graph.edge_into(dst_end) is None:
+            self.undo.push(commands.Rewire(self.graph, [], [Edge(src_end, dst_end)],
+                                           f"Wire {src} -> {dst}"))
+        return reason
+
+    def selected_ids(self) -> list[str]:
+        return [n.get_property("uid") for n in self.ng.selected_nodes()
+                if isinstance(n, GradNode)]
+
+    def select(self, ids) -> None:
+        for node_id, view in self.views.items():
+            view.view.setSelected(node_id in ids)
+        self.selection_changed.emit(self.selected_ids())
+
+    def delete_selected(self) -> None:
+        chosen = set(self.selected_ids())
+        ids = [n for n in self.graph.nodes if n in chosen]
+        pipes = [p for p in self.viewer.selected_pipes() if isinstance(p, PipeItem)]
+        dropped = {b.title for b in self.backdrops if b.view.isSelected()} if not ids else set()
+        if ids:
+            self.undo.push(commands.DeleteNodes(self.graph, ids))
+        elif pipes:
+            edges = [self.graph.edge_into(self._ends(p.output_port, p.input_port)[1])
+                     for p in pipes]
+            edges = [e for e in edges if e is not None]
+            if edges:
+                self.undo.push(commands.Rewire(self.graph, edges, [], "Delete wires"))
+        elif dropped:
+            kept = [b for b in self.graph.ui.get("backdrops", []) if b["title"] not in dropped]
+            self.undo.push(commands.SetGraphField(self.graph, "ui", "backdrops", kept or None,
+                                                  "Delete backdrop"))
+
+    def copy_selected(self) -> bool:
+        return clipboard.copy(self.graph, self.selected_ids())
+
+    def paste(self) -> list[str]:
+        """Paste what copy_selected put on the clipboard as one undo step, and select it."""
+        pasted = clipboard.paste(self.graph)
+        if pasted is None:
+            return []
+        nodes, edges = pasted
+        self.undo.push(commands.AddNodes(self.graph, nodes, edges, text="Paste"))
+        self.select({n.id for n in nodes})
+        return [n.id for n in nodes]
+
+    def group_selected(self, title: str) -> None:
+        chosen = set(self.selected_ids())
+        ids = [n for n in self.graph.nodes if n in chosen]  # file order: the same bytes each time
+        if not ids:
+            return
+        kept = [dict(b, nodes=[n for n in b["nodes"] if n not in ids])
+                for b in self.graph.ui.get("backdrops", [])]
+        kept = [b for b in kept if b["nodes"]] + [{"title": title, "nodes": ids}]
+        self.undo.push(commands.SetGraphField(self.graph, "ui", "backdrops", kept,
+                                              f"Group as {title!r}"))
+
+    # -- backdrops ----------------------------------------------------------------------------------
+    def _build_backdrops(self) -> None:
+        for backdrop in self.backdrops:
+            self.ng.delete_node(backdrop, push_undo=False)
+        self.backdrops = []
+        for spec in self.graph.ui.get("backdrops", []):
+            backdrop = self.ng.create_node("nodeGraphQt.nodes.BackdropNode", name=spec["title"],
+                                           selected=False, push_undo=False,
+                                           color=tuple(spec.get("color", (60, 62, 70))))
+            backdrop.title = spec["title"]
+            backdrop.members = [n for n in spec["nodes"] if n in self.views]
+            self.backdrops.append(backdrop)
+        self._fit_backdrops()
+        self.ng.undo_stack().clear()
+
+    def _fit_backdrops(self) -> None:
+        for backdrop in self.backdrops:
+            items = [self.views[n].view for n in backdrop.members if n in self.views]
+            if not items:
+                continue
+            size = backdrop.view.calc_backdrop_size(items)
+            backdrop.set_property("pos", [float(v) for v in size["pos"]], push_undo=False)
+            backdrop.set_property("width", float(size["width"]), push_undo=False)
+            backdrop.set_property("height", float(size["height"]), push_undo=False)
+            backdrop.view.setZValue(-10)
+        self.ng.undo_stack().clear()
+
+    # -- status and values ---------------------------------------------------------------------------
+    def set_status(self, node_id: str, status: str, message: str = "") -> None:
+        frame = self.frames.get(node_id)
+        if frame is not None:
+            frame.set_status(status, message)
+
+    def set_all_status(self, status: str, ids=None) -> None:
+        for node_id, frame in self.frames.items():
+            if ids is None or node_id in ids:
+                frame.set_status(status)
+
+    def port_text(self, item) -> str | None:
+        """What a tooltip says about a port or a wire: its last value."""
+        if isinstance(item, PipeItem):
+            item = item.output_port
+        if not isinstance(item, PortItem):
+            return None
+        node_id = self._uid(item.node)
+        executor = self.executor()
+        value = None
+        if executor is not None:
+            try:
+                if item.port_type == "out":
+                    value = executor.value(Endpoint(node_id, item.name))
+                else:
+                    value = executor.input_value(node_id, item.name)
+            except (KeyError, ValueError, IndexError, GradhopperError):
+                value = None
+        return f"{node_id}.{item.name}\n{describe(value)}"
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QtCore.QEvent.Type.ToolTip:
+            scene_pos = self.viewer.mapToScene(event.pos())
+            for item in self.viewer.scene().items(scene_pos):
+                text = self.port_text(item)
+                if text is not None:
+                    QtWidgets.QToolTip.showText(event.globalPos(), text, self.viewer)
+                    return True
+        return False
+
+    def close(self) -> None:
+        """Empty NodeGraphQt's undo stack before Qt drops the scene (trap C2), and take our
+        nodes off the clipboard: a QMimeData of ours left there segfaults at interpreter exit."""
+        clipboard.forget()
+        if self.graph is not None:
+            self.graph.unsubscribe(self._on_graph)
+            self.graph = None
+        self.ng.undo_stack().clear()

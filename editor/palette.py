@@ -1,0 +1,66 @@
+"""The palette: every installed node type, filtered as you type (Tab jumps to the search).
+
+Enter or a double-click adds the node at the middle of the view; dragging an entry onto the
+canvas adds it where it is dropped.
+"""
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from .canvas import TYPE_MIME
+
+
+class _TypeList(QtWidgets.QListWidget):
+    def mimeData(self, items):
+        mime = QtCore.QMimeData()
+        mime.setData(TYPE_MIME, items[0].text().encode())
+        mime.setText(items[0].text())  # the viewer accepts drags that carry text (trap 9)
+        return mime
+
+
+class Palette(QtWidgets.QWidget):
+    chosen = QtCore.Signal(str)  # a node type id to add
+
+    def __init__(self, registry, parent=None):
+        super().__init__(parent)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        self.search = QtWidgets.QLineEdit()
+        self.search.setPlaceholderText("Search nodes (Tab)")
+        self.search.setClearButtonEnabled(True)
+        self.list = _TypeList()
+        self.list.setDragEnabled(True)
+        self.list.setDragDropMode(QtWidgets.QAbstractItemView.DragDropMode.DragOnly)
+        for nt in registry:
+            item = QtWidgets.QListWidgetItem(nt.identifier)
+            item.setToolTip(nt.doc)
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, f"{nt.identifier} {nt.doc}".lower())
+            self.list.addItem(item)
+        layout.addWidget(self.search)
+        layout.addWidget(self.list)
+        self.search.textChanged.connect(self.filter)
+        self.search.returnPressed.connect(self._choose_first)
+        self.list.itemActivated.connect(lambda item: self.chosen.emit(item.text()))
+
+    def filter(self, text: str) -> None:
+        words = text.lower().split()
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            haystack = item.data(QtCore.Qt.ItemDataRole.UserRole)
+            item.setHidden(not all(w in haystack for w in words))
+
+    def visible(self) -> list[str]:
+        """The entries the search leaves, those whose id matches first."""
+        words = self.search.text().lower().split()
+        shown = [self.list.item(i).text() for i in range(self.list.count())
+                 if not self.list.item(i).isHidden()]
+        return sorted(shown, key=lambda t: not all(w in t.lower() for w in words))
+
+    def _choose_first(self) -> None:
+        shown = self.visible()
+        if shown:
+            self.chosen.emit(shown[0])
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()

@@ -1,0 +1,88 @@
+"""Live plots for `view.plot` nodes and heatmaps for `view.heatmap` nodes (pyqtgraph).
+
+`refresh(executor)` is called by the window's poll timer (at most ~30 times a second); it reads
+the executor's per-epoch history and last values and redraws only what changed.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtWidgets
+
+from gradhopper.runtime.graph import Graph
+
+REDRAW_S = 0.25
+SERIES_COLOURS = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176"]
+
+
+class PlotPanel(QtWidgets.QWidget):
+    """One plot holding every `view.plot` series (per epoch), and a heatmap per matrix view."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        self.plot = pg.PlotWidget(background="#202124")
+        self.plot.setLabel("bottom", "epoch")
+        self.plot.enableAutoRange(x=False)  # x is the run's epochs: its axis is drawn once
+        self.legend = self.plot.addLegend(offset=(-10, 10))
+        layout.addWidget(self.plot, 3)
+        self.maps = pg.GraphicsLayoutWidget()
+        self.maps.setBackground("#202124")
+        layout.addWidget(self.maps, 2)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.images: dict[str, pg.ImageItem] = {}
+        self._seen = (None, -1, -1)
+        self._drawn = 0.0  # when the plots were last redrawn
+
+    def set_graph(self, graph: Graph) -> None:
+        self.plot.clear()
+        self.legend.clear()
+        self.maps.clear()
+        self.curves, self.images = {}, {}
+        self._seen = (None, -1, -1)
+        self._drawn = 0.0
+        plots = [n.id for n in graph.nodes.values() if n.type == "view.plot"]
+        for i, node_id in enumerate(plots):
+            pen = pg.mkPen(SERIES_COLOURS[i % len(SERIES_COLOURS)], width=2)
+            self.curves[f"{node_id}.value"] = self.plot.plot([], [], pen=pen, name=node_id)
+        for node_id in [n.id for n in graph.nodes.values() if n.type == "view.heatmap"]:
+            box = self.maps.addPlot(title=node_id)
+            box.setAspectLocked(False)
+            box.invertY(True)
+            box.hideAxis("left")
+            box.hideAxis("bottom")
+            image = pg.ImageItem(colorMap=pg.colormap.get("viridis"))
+            box.addItem(image)
+            self.images[node_id] = image
+        self.maps.setVisible(bool(self.images))
+
+    def refresh(self, executor, final: bool = False) -> bool:
+        """Redraw what changed, at most every REDRAW_S while a run goes (a pyqtgraph paint is
+        Python, and time the worker waits for), always when `final`. True if it redrew."""
+        now = time.monotonic()
+        if executor is None or (not final and now - self._drawn < REDRAW_S):
+            return False
+        self._drawn = now
+        history = executor.history[:]  # the worker appends to it; read a stable copy
+        seen = (id(executor), len(history), executor.steps)
+        if seen == self._seen:
+            return False
+        if seen[0] != self._seen[0]:
+            self.plot.setXRange(1, max(executor.epochs, 2), padding=0.02)
+        if seen[:2] != self._seen[:2]:
+            epochs = np.arange(1, len(history) + 1)
+            for key, curve in self.curves.items():
+                ys = np.array([h.get(key, np.nan) for h in history], dtype=float)
+                curve.setData(epochs, ys, skipFiniteCheck=True)
+        self._seen = seen
+        for node_id, image in self.images.items():
+            try:
+                value = executor.input_value(node_id, "value")
+            except (KeyError, ValueError, IndexError):
+                continue
+            if isinstance(value, np.ndarray) and value.ndim in (1, 2) and value.size:
+                image.setImage(np.atleast_2d(value).T, autoLevels=True)  # rows down, columns across
+        return True
