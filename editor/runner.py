@@ -17,7 +17,7 @@ import time
 from PySide6 import QtCore
 
 from gradhopper.runtime.errors import GradhopperError, GraphError
-from gradhopper.runtime.executor import Executor
+from gradhopper.runtime.executor import Event, Executor
 from gradhopper.runtime.graph import Graph
 from gradhopper.runtime.planner import plan
 
@@ -46,6 +46,7 @@ class Runner(QtCore.QObject):
         self._gui_idle = threading.Event()  # set while the GUI's event loop waits for events
         self._gui_idle.set()
         self._halt = False  # a pause asked for; advance() clears the executor's own stop flag
+        self.compiled = False  # run fresh, unwatched runs to the end as one numba kernel
 
     def set_graph(self, graph: Graph) -> None:
         if self.graph is not None:
@@ -118,11 +119,36 @@ class Runner(QtCore.QObject):
 
     def _work(self, executor: Executor, until: str, generation: int) -> None:
         try:
-            event = self._advance_in_slices(executor, until)
+            event = None
+            if self.compiled and until == "done" and executor.steps == 0 and \
+                    not executor.watch and executor.breakpoint is None:
+                event = self._run_compiled(executor)
+            if event is None:
+                event = self._advance_in_slices(executor, until)
         except Exception as exc:  # a GradhopperError, or a bug shown as one line, not a crash
             self.failed.emit(generation, exc)
             return
         self.halted.emit(generation, event)
+
+    def _run_compiled(self, executor: Executor):
+        """The whole run as one kernel (runtime/compiled.py), the same numbers as the
+        interpreter; None if the plan does not compile, and the interpreter runs it instead.
+
+        A compiled run cannot take a parameter change or a pause mid-run: it is used only when
+        nobody watches, and it ends within a second or so once the kernel is in the disk cache.
+        """
+        from gradhopper.runtime.compiled import Unsupported, engine_for
+
+        runner, _ = engine_for(executor.plan)
+        if runner is None:
+            return None
+        try:
+            runner.compile()
+        except Unsupported:
+            return None
+        self.executor = runner.executor  # what the window polls and tooltips read
+        runner.run()
+        return Event("done", runner.epoch, runner.executor.step_in_epoch, None)
 
     def follow_event_loop(self, dispatcher: QtCore.QAbstractEventDispatcher) -> None:
         """Let the worker run only while the GUI thread's event loop is idle (between slices).

@@ -110,6 +110,12 @@ class MainWindow(QtWidgets.QMainWindow):
             shortcut.activated.connect(slot)
         run = bar.addMenu("&Run")
         run.addActions(list(self.run_controls.actions.values()))
+        run.addSeparator()
+        self.compiled_action = run.addAction("Fast runs (compiled engine)")
+        self.compiled_action.setCheckable(True)
+        self.compiled_action.setToolTip("Run to the end as one numba kernel when nothing is "
+                                        "stepped or watched; sliders then wait for the next run")
+        self.compiled_action.toggled.connect(lambda on: setattr(self.runner, "compiled", on))
 
     def _add(self, menu, text, shortcut, slot) -> QtGui.QAction:
         action = QtGui.QAction(text, self)
