@@ -8,6 +8,7 @@ import numpy as np
 
 from gradhopper.runtime.executor import Executor
 from gradhopper.runtime.fileformat import load
+from gradhopper.runtime.graph import Endpoint, Graph, Node
 from gradhopper.runtime.nodetype import NodeType, Param, Port
 from gradhopper.runtime.planner import plan
 from gradhopper.runtime.registry import Registry, default_registry
@@ -70,3 +71,17 @@ def toy_registry(calls: list | None = None) -> Registry:
                  inputs=(Port("value", kind="any"),), outputs=(Port("mean", kind="any"),)),
         NodeType("t.view", role="view", make=None, inputs=(Port("value", kind="any"),)),
     ])
+
+
+def toy_graph(nodes, edges, epochs: int = 2) -> Graph:
+    """A graph from (id, type) or (id, type, params) tuples and ("a.out", "b.in") edges."""
+    graph = Graph("toy", run={"epochs": epochs, "seed": 0})
+    for node_id, node_type, *params in nodes:
+        graph.add_node(Node(node_id, node_type, dict(params[0]) if params else {}))
+    for src, dst in edges:
+        graph.connect(Endpoint.parse(src), Endpoint.parse(dst))
+    return graph
+
+
+def toy_plan(nodes, edges, epochs: int = 2, registry: Registry | None = None):
+    return plan(toy_graph(nodes, edges, epochs), registry or toy_registry())

@@ -3,25 +3,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import run_sample, sample_plan, toy_registry
+from helpers import run_sample, sample_plan, toy_plan, toy_registry
 
 from gradhopper.runtime.errors import NodeError, NonFiniteError, ShapeError
 from gradhopper.runtime.executor import Executor, StaticCache
-from gradhopper.runtime.graph import Endpoint, Graph, Node
-from gradhopper.runtime.planner import plan
 
 
 def accumulate(registry=None, epochs=3, n=4, **params):
     """const(n ones) -> batches -> s.value + x -> s.next: s counts the rows seen."""
-    graph = Graph("acc", run={"epochs": epochs, "seed": 0})
-    for node_id, node_type in (("c", "t.const"), ("b", "t.batches"), ("s", "t.param"),
-                               ("add", "t.add"), ("mean", "t.mean"), ("show", "t.view")):
-        graph.add_node(Node(node_id, node_type, dict(params.get(node_id, {}))))
-    for src, dst in (("c.X", "b.X"), ("s.value", "add.a"), ("b.x", "add.b"),
-                     ("add.out", "s.next"), ("add.out", "mean.value"), ("mean.mean", "show.value")):
-        graph.connect(Endpoint.parse(src), Endpoint.parse(dst))
-    graph.nodes["c"].params.update(n=n)
-    return plan(graph, registry or toy_registry())
+    nodes = [("c", "t.const", {"n": n, **params.get("c", {})}), ("b", "t.batches"),
+             ("s", "t.param"), ("add", "t.add"), ("mean", "t.mean"), ("show", "t.view")]
+    return toy_plan(nodes, [("c.X", "b.X"), ("s.value", "add.a"), ("b.x", "add.b"),
+                            ("add.out", "s.next"), ("add.out", "mean.value"),
+                            ("mean.mean", "show.value")], epochs, registry)
 
 
 def test_delayed_edges_deliver_their_value_at_the_next_step():
@@ -95,14 +89,11 @@ def test_node_events_come_in_plan_order_and_a_breakpoint_stops_after_its_node():
 
 
 def test_a_parameter_changed_mid_run_takes_effect_at_the_next_step():
-    graph = Graph("k", run={"epochs": 3, "seed": 0})
-    for node_id, node_type in (("c", "t.const"), ("b", "t.batches"), ("s", "t.param"),
-                               ("k", "t.scale"), ("add", "t.add")):
-        graph.add_node(Node(node_id, node_type))
-    for src, dst in (("c.X", "b.X"), ("b.x", "k.a"), ("s.value", "add.a"), ("k.out", "add.b"),
-                     ("add.out", "s.next")):
-        graph.connect(Endpoint.parse(src), Endpoint.parse(dst))
-    ex = Executor(plan(graph, toy_registry()), cache=None)
+    the_plan = toy_plan([("c", "t.const"), ("b", "t.batches"), ("s", "t.param"),
+                         ("k", "t.scale"), ("add", "t.add")],
+                        [("c.X", "b.X"), ("b.x", "k.a"), ("s.value", "add.a"),
+                         ("k.out", "add.b"), ("add.out", "s.next")], epochs=3)
+    ex = Executor(the_plan, cache=None)
     ex.advance(steps=2)
     ex.set_param("k", "k", 10.0)
     ex.run()
@@ -110,12 +101,8 @@ def test_a_parameter_changed_mid_run_takes_effect_at_the_next_step():
 
 
 def test_a_failing_node_is_named_with_epoch_and_step():
-    graph = Graph("f", run={"epochs": 2, "seed": 0})
-    for node_id, node_type in (("c", "t.const"), ("b", "t.batches"), ("bad", "t.fail")):
-        graph.add_node(Node(node_id, node_type))
-    graph.connect(Endpoint.parse("c.X"), Endpoint.parse("b.X"))
-    graph.connect(Endpoint.parse("b.x"), Endpoint.parse("bad.a"))
-    ex = Executor(plan(graph, toy_registry()), cache=None)
+    ex = Executor(toy_plan([("c", "t.const"), ("b", "t.batches"), ("bad", "t.fail")],
+                           [("c.X", "b.X"), ("b.x", "bad.a")]), cache=None)
     events = []
     ex.subscribe(events.append)
     with pytest.raises(NodeError) as info:
@@ -126,14 +113,10 @@ def test_a_failing_node_is_named_with_epoch_and_step():
 
 
 def test_shapes_that_do_not_fit_name_both_ports_and_what_feeds_them():
-    graph = Graph("s", run={"epochs": 1, "seed": 0})
-    for node_id, node_type, params in (("c", "t.const", {"n": 3}), ("d", "t.const", {"n": 2}),
-                                       ("add", "t.add", {})):
-        graph.add_node(Node(node_id, node_type, params))
-    graph.connect(Endpoint.parse("c.X"), Endpoint.parse("add.a"))
-    graph.connect(Endpoint.parse("d.X"), Endpoint.parse("add.b"))
+    the_plan = toy_plan([("c", "t.const", {"n": 3}), ("d", "t.const", {"n": 2}), ("add", "t.add")],
+                        [("c.X", "add.a"), ("d.X", "add.b")], epochs=1)
     with pytest.raises(ShapeError) as info:
-        Executor(plan(graph, toy_registry()), cache=None).run()
+        Executor(the_plan, cache=None).run()
     assert str(info.value) == ("node add, port a, b: a (from c.X, shape (3,)) and b (from d.X, "
                                "shape (2,)) do not fit: a has shape (3,) but b has (2,)")
 
@@ -141,30 +124,23 @@ def test_shapes_that_do_not_fit_name_both_ports_and_what_feeds_them():
 def test_nan_on_the_fast_path_is_traced_to_its_node_port_epoch_and_step():
     """s falls by one a step; log(s + 3) turns -inf at step 3 of epoch 1, which only the
     epoch-end test of the fast path sees, and the replay traces."""
-    graph = Graph("n", run={"epochs": 3, "seed": 0})
-    for node_id, node_type, params in (("c", "t.const", {"n": 3, "value": -1.0}),
-                                       ("b", "t.batches", {}), ("s", "t.param", {}),
-                                       ("start", "t.const", {"n": 1, "value": 3.0}),
-                                       ("add", "t.add", {}), ("sum", "t.add", {}),
-                                       ("log", "t.log", {})):
-        graph.add_node(Node(node_id, node_type, params))
-    for src, dst in (("c.X", "b.X"), ("s.value", "add.a"), ("b.x", "add.b"),
-                     ("add.out", "s.next"), ("add.out", "sum.a"), ("start.X", "sum.b"),
-                     ("sum.out", "log.a")):
-        graph.connect(Endpoint.parse(src), Endpoint.parse(dst))
+    the_plan = toy_plan([("c", "t.const", {"n": 3, "value": -1.0}), ("b", "t.batches"),
+                         ("s", "t.param"), ("start", "t.const", {"n": 1, "value": 3.0}),
+                         ("add", "t.add"), ("sum", "t.add"), ("log", "t.log")],
+                        [("c.X", "b.X"), ("s.value", "add.a"), ("b.x", "add.b"),
+                         ("add.out", "s.next"), ("add.out", "sum.a"), ("start.X", "sum.b"),
+                         ("sum.out", "log.a")], epochs=3)
     with pytest.raises(NonFiniteError) as info:
-        Executor(plan(graph, toy_registry()), cache=None).run()
+        Executor(the_plan, cache=None).run()
     assert info.value.exit_code == 3
     assert str(info.value) == "node log, port out: out became NaN or infinite in epoch 1, step 3"
 
 
 def test_a_state_keeps_its_shape_when_next_arrives():
-    graph = Graph("n", run={"epochs": 1, "seed": 0})
-    for node_id, node_type, params in (("c", "t.const", {"n": 3}), ("s", "t.param", {})):
-        graph.add_node(Node(node_id, node_type, params))
-    graph.connect(Endpoint.parse("c.X"), Endpoint.parse("s.next"))
+    the_plan = toy_plan([("c", "t.const", {"n": 3}), ("s", "t.param")], [("c.X", "s.next")],
+                        epochs=1)
     with pytest.raises(ShapeError) as info:
-        Executor(plan(graph, toy_registry()), cache=None).run()
+        Executor(the_plan, cache=None).run()
     assert str(info.value) == ("node s, port next: next (from c.X, shape (3,)) does not fit the "
                                "value it replaces, shape (1,)")
 

@@ -2,20 +2,11 @@
 from __future__ import annotations
 
 import pytest
-from helpers import sample_plan, toy_registry
+from helpers import sample_plan, toy_graph, toy_registry
 
 from gradhopper.runtime.errors import CycleError, GraphError
-from gradhopper.runtime.graph import Endpoint, Graph, Node
+from gradhopper.runtime.graph import Endpoint
 from gradhopper.runtime.planner import plan
-
-
-def build(nodes, edges, registry=None) -> Graph:
-    graph = Graph("t", run={"epochs": 2, "seed": 0})
-    for node_id, node_type in nodes:
-        graph.add_node(Node(node_id, node_type))
-    for src, dst in edges:
-        graph.connect(Endpoint.parse(src), Endpoint.parse(dst))
-    return graph
 
 
 def rates(the_plan) -> dict[str, set]:
@@ -41,7 +32,7 @@ def test_without_batches_what_computes_the_next_state_runs_every_step():
 
 
 def test_a_cycle_without_a_delay_names_its_nodes():
-    graph = build([("s", "t.param"), ("a", "t.add"), ("b", "t.scale"), ("c", "t.scale")],
+    graph = toy_graph([("s", "t.param"), ("a", "t.add"), ("b", "t.scale"), ("c", "t.scale")],
                   [("s.value", "a.a"), ("c.out", "a.b"), ("a.out", "b.a"), ("b.out", "c.a")])
     with pytest.raises(CycleError) as info:
         plan(graph, toy_registry())
@@ -50,7 +41,7 @@ def test_a_cycle_without_a_delay_names_its_nodes():
 
 
 def test_a_loop_through_a_delayed_input_is_fine():
-    graph = build([("s", "t.param"), ("k", "t.scale")], [("s.value", "k.a"), ("k.out", "s.next")])
+    graph = toy_graph([("s", "t.param"), ("k", "t.scale")], [("s.value", "k.a"), ("k.out", "s.next")])
     the_plan = plan(graph, toy_registry())
     assert the_plan.rate == {"s": "state", "k": "step"}
     assert the_plan.commits == [(the_plan.slots[Endpoint("s", "value")],
@@ -59,7 +50,7 @@ def test_a_loop_through_a_delayed_input_is_fine():
 
 def test_a_5000_node_chain_plans_without_recursion():
     n = 5000
-    graph = build([("s", "t.param")] + [(f"n{i}", "t.scale") for i in range(n)],
+    graph = toy_graph([("s", "t.param")] + [(f"n{i}", "t.scale") for i in range(n)],
                   [("s.value", "n0.a")] + [(f"n{i}.out", f"n{i + 1}.a") for i in range(n - 1)]
                   + [(f"n{n - 1}.out", "s.next")])
     the_plan = plan(graph, toy_registry())
@@ -67,14 +58,14 @@ def test_a_5000_node_chain_plans_without_recursion():
 
 
 def test_one_batches_node_per_graph():
-    graph = build([("c", "t.const"), ("b1", "t.batches"), ("b2", "t.batches")],
+    graph = toy_graph([("c", "t.const"), ("b1", "t.batches"), ("b2", "t.batches")],
                   [("c.X", "b1.X"), ("c.X", "b2.X")])
     with pytest.raises(GraphError, match="one data.batches"):
         plan(graph, toy_registry())
 
 
 def test_a_per_step_node_cannot_read_an_epoch_mean():
-    graph = build([("c", "t.const"), ("b", "t.batches"), ("m", "t.mean"), ("k", "t.add")],
+    graph = toy_graph([("c", "t.const"), ("b", "t.batches"), ("m", "t.mean"), ("k", "t.add")],
                   [("c.X", "b.X"), ("b.x", "m.value"), ("m.mean", "k.a"), ("b.x", "k.b")])
     with pytest.raises(GraphError, match="changes once per epoch and cannot feed k"):
         plan(graph, toy_registry())
