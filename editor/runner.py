@@ -45,7 +45,7 @@ class Runner(QtCore.QObject):
         self.generation = 0  # numbers each advance, so a late signal from an older one is ignored
         self._gui_idle = threading.Event()  # set while the GUI's event loop waits for events
         self._gui_idle.set()
-        self._halt = False  # a pause asked for; advance() clears the executor's own stop flag
+        self._halt = False  # a pause asked for: also ends the slices between advance() calls
         self.compiled = False  # run fresh, unwatched runs to the end as one numba kernel
 
     def set_graph(self, graph: Graph) -> None:
@@ -185,8 +185,6 @@ class Runner(QtCore.QObject):
             steps = max(1, min(steps * 4, int(steps * SLICE_S / max(took, 1e-6))))
 
     def _on_event(self, event) -> None:  # on the worker thread
-        if self._halt:  # a pause that came before advance() had started
-            self.executor.stop()
         if event.kind == "node":
             self.node_done.emit(event.node)
 
