@@ -98,9 +98,6 @@ class CompiledRunner:
         self._stacked = (None, None)  # the last single list of batches stacked, and its arrays
         self._buffers: dict[int, np.ndarray] = {}  # the work buffers of the last kernel call
         self._epoch_outputs = {s for c in plan.epoch for s in c.outputs}
-        deal = plan.batches
-        self._deal = self.executor._function(deal) if deal else None
-        self._deal_args = [self.executor.V[s] for s in deal.inputs] if deal else []
         self.subscribers: list = []
         self._ran = False
         self.kernel = None
@@ -192,7 +189,7 @@ class CompiledRunner:
 
     def _batches(self) -> list:
         """The next epoch's batches: the interpreter's own function (checked in the probe)."""
-        return self._deal(*self._deal_args) if self._deal else [()]
+        return self.executor.deal()
 
     def _stack(self, chunk: list) -> list:
         """bounds, first, blocks and one stacked array per batch output, for `chunk` epochs."""
@@ -248,7 +245,7 @@ class CompiledRunner:
         order the executor records them: every reported number."""
         column = {key: c for c, (key, _) in enumerate(self._gen.history)}
         out = []
-        for key, slot in self.executor._reported:
+        for key, slot in self.executor.reported:
             value = self.executor.V[slot]
             if key in column:
                 out.append((key, column[key], None))

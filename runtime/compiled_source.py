@@ -46,33 +46,15 @@ class Prepared:
 
     def __init__(self, plan: Plan, epochs: int | None):
         self.executor = ex = Executor(plan, epochs=epochs)
-        for _ in ex._start():  # noqa: the runtime's own static phase, state initialisation
-            pass
-        self.batches = ex._batches(plan.batches) if plan.batches else [()]
+        ex.prepare()  # the runtime's own static phase and initial state
+        self.batches = ex.deal()
         first = self.batches[0] if self.batches else ()
-        self.values = probe(ex, first)
+        self.values = ex.trial(first)
         self.rows = len(first[0]) if first else 1
         self.rowed: set[int] = set()
         if self.rows > 1:
-            self.rowed = _rowed(plan, self.values, probe(ex, tuple(v[:1] for v in first)),
+            self.rowed = _rowed(plan, self.values, ex.trial(tuple(v[:1] for v in first)),
                                 self.rows)
-
-
-def probe(ex: Executor, batch) -> list:
-    """The slots after one checked step and the per-epoch nodes; then everything rolled back."""
-    saved, steps = list(ex.V), ex.steps
-    try:
-        ex._phase = "step"
-        for _ in ex._checked_step(batch):
-            pass
-        ex._phase = "epoch"
-        for _ in ex._run_calls(ex._epoch_calls):
-            pass
-        return list(ex.V)
-    finally:
-        ex.V[:] = saved
-        ex.steps = steps
-        ex._phase = "start"
 
 
 def _rowed(plan: Plan, full: list, one: list, rows: int) -> set[int]:
@@ -96,6 +78,7 @@ class Generator:
 
     def __init__(self, plan: Plan, prepared: Prepared):
         self.plan, self.values, self.rowed = plan, prepared.values, prepared.rowed
+        self.reported = prepared.executor.reported
         self.work = plan.step + plan.epoch
         self.codes = kernels(plan, self.work)
         self.index = {c.node: i for i, c in enumerate(self.work)}
@@ -202,7 +185,7 @@ class Generator:
                 epoch += self._block(call, "finish", 2)
             else:
                 epoch += self._block(call, "loops", 2)
-        self.history = self._reported()
+        self.history = [(k, s) for k, s in self.reported if s in self.scalar]
         epoch += [f"        history[e, {c}] = v{s}" for c, (_, s) in enumerate(self.history)]
         head, per_step = self._views()
         stores = [f"scalars[{c}] = v{s}" for c, s in enumerate(self.scalar_order)]
@@ -249,20 +232,6 @@ class Generator:
 
     def _owner(self, slot: int) -> str:
         return next(c.node for c in self.plan.calls.values() if slot in c.outputs)
-
-    def _reported(self) -> list[tuple[str, int]]:
-        out = []
-        for node_id in self.plan.order:
-            call = self.plan.calls[node_id]
-            if call.role == "view":
-                pairs = [(f"{node_id}.{call.type.inputs[0].name}", call.inputs[0])]
-            elif self.plan.rate[node_id] != "static":
-                pairs = [(f"{node_id}.{p.name}", s) for p, s in
-                         zip(call.type.outputs, call.outputs) if p.kind == "scalar"]
-            else:
-                pairs = []
-            out += [(k, s) for k, s in pairs if s in self.scalar]
-        return out
 
     def _views(self) -> tuple[list[str], list[str]]:
         """Arguments and first values (head), and the per-step views of batch and row buffers."""

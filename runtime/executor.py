@@ -109,7 +109,9 @@ class Executor:
         self._replaying = False
         self._phase = "start"
         self._key_map: dict = {}
-        self._reported = self._reported_slots()
+        self.reported = self._reported_slots()  # ("node.port", slot) of each reported value
+        self._prepared = False
+        self._dealt = False
         self._walker = self._walk()
 
     # -- driving ---------------------------------------------------------------------------
@@ -183,7 +185,7 @@ class Executor:
 
     def report(self) -> dict[str, object]:
         """Every reported value: non-static scalar outputs (metrics, loss) and view inputs."""
-        return {key: self.V[slot] for key, slot in self._reported}
+        return {key: self.V[slot] for key, slot in self.reported}
 
     def _reported_slots(self) -> list[tuple[str, int]]:
         out = []
@@ -198,8 +200,49 @@ class Executor:
         return out
 
     # -- the walk --------------------------------------------------------------------------
+    # -- for engines that run the plan another way (runtime/compiled.py, runtime/export.py) --
+    def prepare(self) -> None:
+        """Set the initial state and run the static nodes, once, without stepping."""
+        if not self._prepared:
+            for _ in self._start():
+                pass
+
+    def deal(self) -> list:
+        """The next epoch's batches, as data.batches deals them ([()] for a graph without).
+
+        Only the first deal is checked: the inputs are static, so their shapes cannot change.
+        """
+        call = self.plan.batches
+        if call is None:
+            return [()]
+        if not self._dealt:
+            self._dealt = True
+            return self._batches(call)
+        return self._guard(call, self._function(call), [self.V[s] for s in call.inputs])
+
+    def trial(self, batch) -> list:
+        """Every slot after one checked step on `batch` and the per-epoch nodes, then all of it
+        rolled back: what one step makes, with the interpreter's own checks and messages."""
+        saved, steps = list(self.V), self.steps
+        self._replaying = True  # no events, no breakpoints
+        try:
+            self._phase = "step"
+            for _ in self._checked_step(batch):
+                pass
+            self._phase = "epoch"
+            for _ in self._run_calls(self._epoch_calls):
+                pass
+            return list(self.V)
+        finally:
+            self.V[:] = saved
+            self.steps = steps
+            self._phase = "start"
+            self._replaying = False
+
+    # -- the walk --------------------------------------------------------------------------
     def _walk(self):
-        yield from self._start()
+        if not self._prepared:
+            yield from self._start()
         plan = self.plan
         batches_call = plan.batches
         for _ in range(self.epochs):
@@ -246,6 +289,7 @@ class Executor:
             self._store(call, (value,))
         yield from self._run_calls(plan.static, static=True)
         self._compile()
+        self._prepared = True
 
     def _compile(self) -> None:
         plan = self.plan

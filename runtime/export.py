@@ -267,7 +267,7 @@ class _Script:
                                    f"{call.node} ({call.type.identifier}): the epoch's value")
             else:
                 out += self._block(call, code.numpy, 2)
-        metrics = [(key, slot) for key, slot in self.prepared.executor._reported
+        metrics = [(key, slot) for key, slot in self.prepared.executor.reported
                    if isinstance(self.values[slot], (float, int, np.floating, np.integer))
                    and not isinstance(self.values[slot], (bool, np.bool_))]
         self.used |= {slot for _, slot in metrics}
