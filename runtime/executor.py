@@ -199,7 +199,6 @@ class Executor:
                         if p.kind == "scalar"]
         return out
 
-    # -- the walk --------------------------------------------------------------------------
     # -- for engines that run the plan another way (runtime/compiled.py, runtime/export.py) --
     def prepare(self) -> None:
         """Set the initial state and run the static nodes, once, without stepping."""
@@ -210,14 +209,15 @@ class Executor:
     def deal(self) -> list:
         """The next epoch's batches, as data.batches deals them ([()] for a graph without).
 
-        Only the first deal is checked: the inputs are static, so their shapes cannot change.
+        Its inputs are static, so only the first deal, and the first after a parameter change,
+        runs the node's check; the other epochs call it directly.
         """
         call = self.plan.batches
         if call is None:
             return [()]
         if not self._dealt:
             self._dealt = True
-            return self._batches(call)
+            return self._compute(call)
         return self._guard(call, self._function(call), [self.V[s] for s in call.inputs])
 
     def trial(self, batch) -> list:
@@ -244,11 +244,10 @@ class Executor:
         if not self._prepared:
             yield from self._start()
         plan = self.plan
-        batches_call = plan.batches
         for _ in range(self.epochs):
             self.step_in_epoch = 0
             self._phase = "step"
-            batches = self._batches(batches_call) if batches_call else [()]
+            batches = self.deal()
             start_state = [self.V[s] for s in self._state_slots]
             for call in plan.reduces:
                 self.V[call.state[0]] = None
@@ -293,7 +292,6 @@ class Executor:
 
     def _compile(self) -> None:
         plan = self.plan
-        self._step_calls = plan.step + plan.step_reduces
         self._epoch_calls = plan.epoch
         fns = [self._function(c) for c in plan.step]
         fns += [self._function(c)[0] for c in plan.step_reduces]
@@ -438,10 +436,6 @@ class Executor:
             self._key_map[slot] = key
         return key
 
-    def _batches(self, call: Call) -> list:
-        """This epoch's batches: data.batches is called like any node, once per epoch."""
-        return self._compute(call)
-
     # -- the fast path -----------------------------------------------------------------------
     def _fast_steps(self, batches, i: int) -> int:
         end = len(batches)
@@ -494,6 +488,7 @@ class Executor:
             self.plan.calls[node_id] = dataclasses.replace(call, params=params)
             self._functions.pop(node_id, None)
         self._key_map = {}
+        self._dealt = False  # the static inputs of data.batches may have changed
         for _ in self._run_calls(self.plan.static, static=True):
             pass
         self._compile()
