@@ -77,9 +77,6 @@ class StaticCache:
         while len(self._items) > self.size:
             self._items.popitem(last=False)
 
-    def clear(self) -> None:
-        self._items.clear()
-
 
 STATIC_CACHE = StaticCache()
 

@@ -27,9 +27,6 @@ from .graph import Endpoint, Graph
 from .nodetype import NodeType
 from .registry import Registry
 
-RATES = ("static", "state", "step", "epoch")
-
-
 @dataclass(frozen=True)
 class Call:
     """One node's place in the plan: where its inputs come from and its outputs go."""
