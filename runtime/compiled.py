@@ -22,12 +22,16 @@ How it is built (compiled_source.py).
    Parameters a template reads as ``{$name}`` are arguments, so the source (the disk cache's
    key, compiled_cache.py) depends on the graph's structure and array shapes only.
 4. The runner calls the kernel (in about ten stretches of epochs when someone subscribed to the
-   progress events, else once), then puts the final values into an Executor, so `state()`,
+   progress events, else once), then puts the values into its Executor, so `state()`,
    `report()` and `history` read as after an interpreted run. If the state turns NaN or
    infinite, the run is repeated on the interpreter, whose error names the node, port and step.
 
+Hand-overs. The executor can go on from where a call left it, and a runner made for a running
+executor takes its run over at an epoch boundary, reading the state as it is then: the editor
+hands one run back and forth between the engines (editor/fastpath.py), with the same numbers.
+
 Differences: a reduction's running total (`metric.epoch_mean`) is not kept in the executor's
-slot after the run, and there are no node events or breakpoints (the editor uses the interpreter
+slot after a call, and there are no node events or breakpoints (the editor uses the interpreter
 whenever someone watches).
 """
 from __future__ import annotations
@@ -55,43 +59,49 @@ def numba_missing() -> str | None:
     return None
 
 
-def engine_for(plan: Plan, *, epochs: int | None = None):
+def engine_for(plan: Plan, *, epochs: int | None = None, executor: Executor | None = None):
     """(a CompiledRunner, None), or (None, the reason to run on the interpreter instead).
 
-    Raises GradhopperError for what the interpreter would refuse too (a bad shape, a missing
-    file), since its static phase and first step run here.
+    With `executor` (an Executor of `plan`), the runner takes over that run at whatever epoch
+    boundary it is at when `run()` is called, and the executor can go on after it; else it
+    makes its own. Raises GradhopperError for what the interpreter would refuse too (a bad
+    shape, a missing file), since its static phase and first step run here.
     """
     missing = numba_missing()
     if missing:
         return None, missing
     try:
         kernels(plan, plan.step + plan.epoch)  # cheap: before running anything
-        prepared = Prepared(plan, epochs)
+        prepared = Prepared(plan, executor.epochs if executor else epochs)
         gen = Generator(plan, prepared)
         source = gen.source()
     except Unsupported as exc:
         return None, str(exc)
-    return CompiledRunner(plan, prepared, gen, source), None
+    return CompiledRunner(plan, prepared, gen, source, executor), None
 
 
 class CompiledRunner:
     """Runs a plan through its compiled kernel; reads like an Executor afterwards.
 
-    `run(steps=None)` runs the whole run (or stops after `steps` steps, where the interpreter
-    would stop) and is not resumed: a second call does nothing. `subscribe` receives "epoch"
-    and "done" events (as a stretch of epochs ends, not live). The kernel releases the GIL,
-    so a GUI can run it in a worker thread. `executor` holds every port's final value.
+    `run(steps=None, epochs=None)` runs to the end, or stops after `steps` more steps (where
+    the interpreter would stop) or `epochs` more epochs. It starts at an epoch boundary and
+    reads the state from `executor` as it is then, so calls can alternate with the executor's
+    own `advance` (the editor hands a run back and forth); one stopped mid-epoch by `steps`
+    does not go on. `subscribe` receives "epoch" and "done" events (as a stretch of epochs
+    ends, not live). The kernel releases the GIL, so a GUI can run it in a worker thread.
+    `executor` holds every port's value after each call.
     """
 
-    def __init__(self, plan: Plan, prepared: Prepared, gen: Generator, source: str):
+    def __init__(self, plan: Plan, prepared: Prepared, gen: Generator, source: str,
+                 executor: Executor | None = None):
         self.plan, self.source = plan, source
-        self.executor = prepared.executor
+        self.executor = executor or prepared.executor
+        self.executor.prepare()
         self.epochs = self.executor.epochs
         self._prepared, self._gen = prepared, gen
-        self._first_batches = prepared.batches
-        made: dict[int, np.ndarray] = {}
-        self._args = [self._arg(kind, slot, made) for _, kind, slot in gen.arg_specs]
-        self._args += [value for _, value in gen.params]
+        self._probe_batches = prepared.batches  # the first epoch's, for compiling
+        # dealt by our own executor for its first epoch, so they must be its first epoch's
+        self._dealt = prepared.batches if executor is None else None
         self._scalars = np.zeros(max(1, len(gen.scalar_order)))
         self._keep = np.zeros(max(1, gen.keep_size))  # the work buffers, flat, after a call
         self._columns = self._history_columns()
@@ -99,7 +109,10 @@ class CompiledRunner:
         self._buffers: dict[int, np.ndarray] = {}  # the work buffers of the last kernel call
         self._epoch_outputs = {s for c in plan.epoch for s in c.outputs}
         self.subscribers: list = []
-        self._ran = False
+        self._bind()
+        if executor is not None:  # it may go on meanwhile: read it again when run
+            self._bound = -1
+        self._mid_epoch = False
         self.kernel = None
         self.path = None
         self.compile_seconds = None
@@ -123,19 +136,23 @@ class CompiledRunner:
         self.subscribers.append(callback)
 
     # compiling and running ----------------------------------------------------------------
-    def compile(self) -> float:
+    def compile(self, apart: bool = False) -> float:
         """Load the kernel (from the disk cache, or compile it); returns the seconds it took.
 
-        Raises Unsupported when numba refuses the generated code (a node's loops that do not
-        type, such as metric.epoch_mean of an array): run the plan on the interpreter then.
+        `apart`: compile in a child process (compiled_cache.compile_apart), sparing this
+        process's GIL. Raises Unsupported when numba refuses the generated code (a node's loops
+        that do not type, such as metric.epoch_mean of an array): run on the interpreter then.
         """
         if self.kernel is None:
             start = time.perf_counter()
-            kernel, self.path = compiled_cache.load(self.source)
-            data = self._stack([self._first_batches])
+            data = self._stack([self._probe_batches])
             history = np.zeros((0, len(self._gen.history)))
+            call = (0, -1, 0, history, self._scalars, self._keep, *data, *self._args)
+            if apart and not compiled_cache.ready(self.source):
+                compiled_cache.compile_apart(self.source, call)
+            kernel, self.path = compiled_cache.load(self.source)
             try:
-                kernel(0, -1, 0, history, self._scalars, self._keep, *data, *self._args)
+                kernel(*call)
             except Exception as exc:  # numba's errors run to pages; the first line says it
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 raise Unsupported(f"numba could not compile the kernel ({type(exc).__name__}: "
@@ -144,19 +161,23 @@ class CompiledRunner:
             self.compile_seconds = time.perf_counter() - start
         return self.compile_seconds
 
-    def run(self, steps: int | None = None) -> "CompiledRunner":
-        if self._ran:
-            return self
-        self._ran = True
-        self.compile()
+    def run(self, steps: int | None = None, epochs: int | None = None) -> "CompiledRunner":
         ex = self.executor
+        if self._mid_epoch:
+            return self
+        if not ex.at_epoch_boundary:
+            raise RuntimeError("the compiled engine takes over a run at an epoch boundary only")
+        self.compile()
+        if ex.steps != self._bound:  # another engine ran steps since: take its state
+            self._bind()
+        end = self.epochs if epochs is None else min(self.epochs, ex.epoch + epochs)
         limit = -1 if steps is None else ex.steps + steps
-        pending, last = self._first_batches, None
-        per_chunk = max(1, math.ceil(self.epochs / (CHUNKS if self.subscribers else 1)))
+        pending, last, self._dealt = self._dealt, None, None
+        per_chunk = max(1, math.ceil((end - ex.epoch) / (CHUNKS if self.subscribers else 1)))
         with np.errstate(all="ignore"):
-            while ex.epoch < self.epochs and not ex.finished:
+            while ex.epoch < end and not ex.finished:
                 chunk, size = [], 0
-                while ex.epoch + len(chunk) < self.epochs and len(chunk) < per_chunk \
+                while ex.epoch + len(chunk) < end and len(chunk) < per_chunk \
                         and size < CHUNK_BYTES:
                     batches = pending if pending is not None else self._batches()
                     pending = None
@@ -168,12 +189,14 @@ class CompiledRunner:
                 done_steps, done = self.kernel(len(chunk), limit, ex.steps, history,
                                                self._scalars, self._keep, *data, *self._args)
                 self._take_buffers(epochs_ended=done)
-                last = self._last_batch(chunk, done_steps - ex.steps, done)
+                last, ex.step_in_epoch = self._last_batch(chunk, done_steps - ex.steps, done)
                 ex.steps = done_steps
-                self._finish_chunk(history[:done], last)
-                if limit >= 0 and ex.steps >= limit:
+                self._finish_chunk(history[:done])
+                if done < len(chunk):  # stopped mid-epoch by `steps`
+                    self._mid_epoch, ex.at_epoch_boundary = True, False
                     break
         self._store(last)
+        self._bound = ex.steps
         if ex.epoch >= self.epochs:
             ex.finished = True
             self._emit(Event("done", ex.epoch, ex.step_in_epoch, None))
@@ -217,21 +240,23 @@ class CompiledRunner:
         self._stacked = (unique[0] if len(unique) == 1 else None, out)
         return out
 
-    def _last_batch(self, chunk, steps_run, epochs_done):
-        if not self.plan.batches or steps_run == 0:
-            return None
+    def _last_batch(self, chunk, steps_run, epochs_done) -> tuple:
+        """The last batch run (None without data.batches) and the steps run in its epoch."""
+        if steps_run == 0:
+            return None, self.executor.step_in_epoch
         epoch = min(epochs_done, len(chunk) - 1)
         count = steps_run - sum(len(b) for b in chunk[:epoch])
-        return chunk[epoch][count - 1] if count > 0 else chunk[epoch - 1][-1]
+        if count == 0:  # the chunk ended with an epoch
+            epoch, count = epoch - 1, len(chunk[epoch - 1])
+        return (chunk[epoch][count - 1] if self.plan.batches else None), count
 
-    def _finish_chunk(self, rows: np.ndarray, last) -> None:
+    def _finish_chunk(self, rows: np.ndarray) -> None:
         ex = self.executor
         if not all(np.isfinite(a).all() for a, (_, kind, _) in
                    zip(self._args, self._gen.arg_specs) if kind in ("state", "own")):
             self._replay()
         keys = [k for k, _, _ in self._columns]
         plain = [c for _, c, _ in self._columns] == list(range(len(keys)))
-        ex.step_in_epoch = len(self._first_batches)
         for row in rows.tolist():
             ex.epoch += 1
             ex.history.append(dict(zip(keys, row)) if plain else
@@ -284,6 +309,18 @@ class CompiledRunner:
     def _emit(self, event) -> None:
         for callback in list(self.subscribers):
             callback(event)
+
+    def _bind(self) -> None:
+        """The kernel's arguments from the executor's slots as they are now: the state (a copy
+        the kernel updates), the static values, the parameters; and the last numbers."""
+        made: dict[int, np.ndarray] = {}
+        self._args = [self._arg(kind, slot, made) for _, kind, slot in self._gen.arg_specs]
+        self._args += [value for _, value in self._gen.params]
+        for c, slot in enumerate(self._gen.scalar_order):
+            value = self.executor.V[slot]
+            if isinstance(value, (int, float, np.integer, np.floating)):
+                self._scalars[c] = value
+        self._bound = self.executor.steps
 
     def _arg(self, kind: str, slot: int, made: dict):
         """One argument; "flat" is a view of the slot's array made before."""

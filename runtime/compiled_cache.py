@@ -8,12 +8,18 @@ run time), so a sweep of learning rates, seeds or equal folds shares one kernel.
 (``cache=True``) keeps its machine code beside it in ``__pycache__`` and checks the file's time
 stamp, which is why a file that exists is never rewritten. The cache is ``$GRADHOPPER_CACHE``
 if set, else ``~/.cache/gradhopper``; deleting it is always safe.
+
+`compile_apart` compiles in a child process (``python -m gradhopper.runtime.compiled_cache``):
+numba's compiler holds the GIL for seconds, which the editor's window and its interpreted run
+cannot spare; the child fills the disk cache and the parent then loads from it.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib.util
 import os
+import pickle
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -51,6 +57,31 @@ def load(source: str, name: str = "run"):
     return _loaded[digest], path
 
 
+def ready(source: str) -> bool:
+    """Loaded in this process, or compiled into the disk cache before (for some argument
+    types: the same source almost always means the same types)."""
+    digest = key(source)
+    path = _path(digest)
+    return digest in _loaded or any((path.parent / "__pycache__").glob(f"{path.stem}.*.nbi"))
+
+
+def compile_apart(source: str, call: tuple, timeout: float = 300.0) -> None:
+    """Compile the kernel of `source` for the arguments `call` (numbers and arrays) in a child
+    process, into the disk cache. A child that fails leaves the cache as it was: the caller's
+    own first call then compiles, and reports numba's error."""
+    path = _write(key(source), source)
+    fd, args = tempfile.mkstemp(prefix=".call.", suffix=".pickle", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump((str(path), call), fh)
+        subprocess.run([sys.executable, "-m", __name__, args], capture_output=True,
+                       timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        os.unlink(args)
+
+
 def forget() -> None:
     """Drop this process's loaded kernels (tests use it to load one again from disk)."""
     for digest in list(_loaded):
@@ -81,3 +112,14 @@ def _write(digest: str, source: str) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def _compile_child(args: str) -> None:
+    with open(args, "rb") as fh:
+        path, call = pickle.load(fh)
+    kernel, _ = load(Path(path).read_text(encoding="utf-8"))
+    kernel(*call)
+
+
+if __name__ == "__main__":
+    _compile_child(sys.argv[1])

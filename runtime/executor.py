@@ -18,7 +18,9 @@ that keeps its place, so a run can stop anywhere and go on. Subscribers receive 
 "node" events come from the checked path only; the fast path sends one "step" event per stretch
 of steps it ran (see `steps` for the count). Parameter changes (`set_param`, any thread) take
 effect at the next step boundary; a change upstream of `data.batches` reaches the batches at the
-next epoch, since an epoch's batches are dealt when it starts.
+next epoch, since an epoch's batches are dealt when it starts. Between epochs another engine may
+run epochs on the executor's slots (`at_epoch_boundary`; runtime/compiled.py): the walk goes on
+from the epoch it finds.
 
 Errors. A node's exception becomes a NodeError naming the node and the epoch and step; a
 ShapeError also names the inputs involved and what feeds them. A fast step that raises has
@@ -109,6 +111,7 @@ class Executor:
         self.reported = self._reported_slots()  # ("node.port", slot) of each reported value
         self._prepared = False
         self._dealt = False
+        self.at_epoch_boundary = True  # no step of an unfinished epoch has run
         self._walker = self._walk()
 
     # -- driving ---------------------------------------------------------------------------
@@ -164,6 +167,11 @@ class Executor:
         with self._lock:
             self._pending.append((node_id, params))
             self._interrupt = True
+
+    @property
+    def changing(self) -> bool:
+        """A parameter change is waiting for the next step."""
+        return bool(self._pending)
 
     # -- reading ---------------------------------------------------------------------------
     def value(self, endpoint) -> object:
@@ -241,9 +249,10 @@ class Executor:
         if not self._prepared:
             yield from self._start()
         plan = self.plan
-        for _ in range(self.epochs):
+        while self.epoch < self.epochs:  # another engine may have run epochs in between
             self.step_in_epoch = 0
             self._phase = "step"
+            self.at_epoch_boundary = False
             batches = self.deal()
             start_state = [self.V[s] for s in self._state_slots]
             for call in plan.reduces:
@@ -267,6 +276,7 @@ class Executor:
             self.epoch += 1
             self.history.append({k: float(v) for k, v in self.report().items()
                                  if isinstance(v, (float, int)) and not isinstance(v, bool)})
+            self.at_epoch_boundary = True
             yield Event("epoch", self.epoch, self.step_in_epoch, None)
         self.finished = True
         yield Event("done", self.epoch, self.step_in_epoch, None)

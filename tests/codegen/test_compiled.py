@@ -133,6 +133,19 @@ def test_the_second_load_comes_from_the_disk_cache(tmp_path, monkeypatch):
     assert second.run().history == first.run().history
 
 
+def test_a_kernel_compiled_apart_is_loaded_from_the_disk_cache(tmp_path, monkeypatch):
+    """The editor compiles in a child process, so that numba does not hold its GIL."""
+    monkeypatch.setenv("GRADHOPPER_CACHE", str(tmp_path))
+    compiled_cache.forget()
+    runner, _ = compiled.engine_for(sample_plan("mazur"), epochs=2)
+    assert not compiled_cache.ready(runner.source)
+    runner.compile(apart=True)
+    assert compiled_cache.ready(runner.source)
+    assert sum(runner.kernel.stats.cache_hits.values()) == 1
+    assert sum(runner.kernel.stats.cache_misses.values()) == 0
+    assert_same_run(runner.run(), Executor(sample_plan("mazur"), epochs=2, cache=None).run())
+
+
 def test_a_kernel_numba_refuses_falls_back_too():
     """metric.epoch_mean of an array: its loops add a number and an array, which numba refuses."""
     registry = default_registry()
@@ -146,3 +159,24 @@ def test_a_kernel_numba_refuses_falls_back_too():
     assert "\n" not in said[0]
     runner.run()
     assert runner.value("mean_a.mean").shape == (1, 2)
+
+
+@pytest.mark.parametrize("name", ["wheat_seeds", "softmax_minibatch", "mazur"])
+def test_a_run_handed_between_the_engines_gives_the_interpreters_numbers(name):
+    """The editor's way: interpreted, compiled from an epoch boundary, interpreted, compiled."""
+    ex = Executor(sample_plan(name), epochs=6, cache=None)
+    runner, why = compiled.engine_for(ex.plan, executor=ex)
+    assert runner is not None, why
+    ex.advance("step", steps=3)
+    assert not ex.at_epoch_boundary
+    with pytest.raises(RuntimeError, match="epoch boundary"):
+        runner.run()
+    ex.advance("epoch")
+    runner.run(epochs=2)
+    assert ex.epoch == 3 and ex.at_epoch_boundary
+    ex.advance("epoch")
+    runner.run()
+    want = Executor(sample_plan(name), epochs=6, cache=None).run()
+    assert ex.finished and ex.step_in_epoch == want.step_in_epoch
+    assert_same_run(ex, want)
+    assert ex.advance().kind == "done" and ex.steps == want.steps  # nothing more to run

@@ -1,4 +1,4 @@
-"""Fixtures for the code generators' tests: a fresh kernel cache for the session."""
+"""Fixtures for every test: compiled kernels go to a fresh cache of the session's."""
 from __future__ import annotations
 
 import pytest
