@@ -4,7 +4,8 @@ The worker calls Executor.advance and nothing else; what the GUI must hear at on
 stopped, a node finished while stepping, an error) crosses as a queued Qt signal. Counters,
 history and values are not pushed: the window polls them with a timer (20 times a second),
 so however fast steps come they cannot flood the event loop. The worker runs in slices and
-gives way while the GUI thread is busy (see follow_event_loop). A run plans a copy of
+gives way while the GUI thread is busy (see follow_event_loop). A run to the end that nobody
+watches goes over to the compiled engine once it is ready (fastpath.py). A run plans a copy of
 the graph; parameter edits reach it through Executor.set_param (in effect at the next step),
 anything else makes the next run start over.
 """
@@ -20,6 +21,8 @@ from gradhopper.runtime.errors import GradhopperError, GraphError
 from gradhopper.runtime.executor import Event, Executor
 from gradhopper.runtime.graph import Graph
 from gradhopper.runtime.planner import plan
+
+from .fastpath import FastPath
 
 SWITCH_INTERVAL = 0.0002  # seconds; Python's default is 0.005 (measured: a window's first
 # paint during a run took 1.5 s at 0.001 and is smooth at 0.0002; training barely notices)
@@ -46,7 +49,8 @@ class Runner(QtCore.QObject):
         self._gui_idle = threading.Event()  # set while the GUI's event loop waits for events
         self._gui_idle.set()
         self._halt = False  # a pause asked for: also ends the slices between advance() calls
-        self.compiled = False  # run fresh, unwatched runs to the end as one numba kernel
+        self.fast = True  # unwatched runs to the end go over to the compiled engine
+        self._fast: FastPath | None = None  # this run's
 
     def set_graph(self, graph: Graph) -> None:
         if self.graph is not None:
@@ -65,6 +69,7 @@ class Runner(QtCore.QObject):
         self.stop()
         self.last = self.executor or self.last
         self.executor = None
+        self._fast = None
 
     @property
     def values(self) -> Executor | None:
@@ -119,36 +124,11 @@ class Runner(QtCore.QObject):
 
     def _work(self, executor: Executor, until: str, generation: int) -> None:
         try:
-            event = None
-            if self.compiled and until == "done" and executor.steps == 0 and \
-                    not executor.watch and executor.breakpoint is None:
-                event = self._run_compiled(executor)
-            if event is None:
-                event = self._advance_in_slices(executor, until)
+            event = self._advance_in_slices(executor, until)
         except Exception as exc:  # a GradhopperError, or a bug shown as one line, not a crash
             self.failed.emit(generation, exc)
             return
         self.halted.emit(generation, event)
-
-    def _run_compiled(self, executor: Executor):
-        """The whole run as one kernel (runtime/compiled.py), the same numbers as the
-        interpreter; None if the plan does not compile, and the interpreter runs it instead.
-
-        A compiled run cannot take a parameter change or a pause mid-run: it is used only when
-        nobody watches, and it ends within a second or so once the kernel is in the disk cache.
-        """
-        from gradhopper.runtime.compiled import Unsupported, engine_for
-
-        runner, _ = engine_for(executor.plan)
-        if runner is None:
-            return None
-        try:
-            runner.compile()
-        except Unsupported:
-            return None
-        self.executor = runner.executor  # what the window polls and tooltips read
-        runner.run()
-        return Event("done", runner.epoch, runner.executor.step_in_epoch, None)
 
     def follow_event_loop(self, dispatcher: QtCore.QAbstractEventDispatcher) -> None:
         """Let the worker run only while the GUI thread's event loop is idle (between slices).
@@ -169,20 +149,37 @@ class Runner(QtCore.QObject):
 
     def _advance_in_slices(self, executor: Executor, until: str):
         """Run towards `until` in slices of about SLICE_S, waiting between them while the
-        GUI thread is busy (follow_event_loop)."""
+        GUI thread is busy (follow_event_loop); on the compiled engine when it may."""
         if until in ("node", "step"):
             return executor.advance(until)
         steps = 1
         while True:
+            fast = self._fast_path(executor, until)
+            if fast is not None and executor.at_epoch_boundary:  # its kernel releases the GIL
+                if fast.run_slice(SLICE_S):
+                    return Event("done", executor.epoch, executor.step_in_epoch, None)
+                if self._halt:
+                    return None
+                continue
             self._gui_idle.wait(GUI_TURN_S)  # the GUI's turn first, bounded: a loop that only
             if self._halt:                   # polls processEvents() never says it is idle
                 return None
             start = time.perf_counter()
-            event = executor.advance(until, steps=steps)
+            event = executor.advance("epoch" if fast else until, steps=steps)
             took = time.perf_counter() - start
             if event is None or event.kind in (until, "done", "break") or self._halt:
                 return event
             steps = max(1, min(steps * 4, int(steps * SLICE_S / max(took, 1e-6))))
+
+    def _fast_path(self, executor: Executor, until: str) -> FastPath | None:
+        """This run's compiled engine if it may take the run now; starts compiling it once
+        the interpreter has prepared the run (and reported any error in the graph)."""
+        if not (self.fast and until == "done" and executor.steps):
+            return None
+        if self._fast is None or self._fast.executor is not executor:
+            self._fast = FastPath(executor)
+        fast = self._fast
+        return fast if fast.compiled.is_set() and fast.usable() else None
 
     def _on_event(self, event) -> None:  # on the worker thread
         if event.kind == "node":
@@ -192,6 +189,8 @@ class Runner(QtCore.QObject):
     def _on_graph(self, kind: str, data: dict) -> None:
         if kind == "param_changed" and self.executor is not None:
             node = data["node"]
+            if self._fast is not None:
+                self._fast.off = True  # someone is at the controls: the interpreter goes on
             try:
                 self.executor.set_param(node.id, data["name"], node.params.get(data["name"]))
                 self.executor.plan.graph.nodes[node.id].params = dict(node.params)

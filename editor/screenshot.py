@@ -23,6 +23,7 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         settings = QtCore.QSettings(f"{tmp}/settings.ini", QtCore.QSettings.Format.IniFormat)
         window = MainWindow(settings)
+        window.fast_action.setChecked(False)  # the interpreter's pace: a run to catch mid-way
         window.resize(*SIZE)
         window.show()
         if not window.open_file(graph_path):

@@ -111,11 +111,17 @@ class MainWindow(QtWidgets.QMainWindow):
         run = bar.addMenu("&Run")
         run.addActions(list(self.run_controls.actions.values()))
         run.addSeparator()
-        self.compiled_action = run.addAction("Fast runs (compiled engine)")
-        self.compiled_action.setCheckable(True)
-        self.compiled_action.setToolTip("Run to the end as one numba kernel when nothing is "
-                                        "stepped or watched; sliders then wait for the next run")
-        self.compiled_action.toggled.connect(lambda on: setattr(self.runner, "compiled", on))
+        self.fast_action = run.addAction("Fast runs (compiled engine)")
+        self.fast_action.setCheckable(True)
+        self.fast_action.setToolTip("Hand a run to the end that nobody steps or watches to the "
+                                    "compiled engine once its kernel is ready: the same numbers")
+        self.fast_action.setChecked(self.settings.value("fast_runs", True, type=bool))
+        self.runner.fast = self.fast_action.isChecked()
+        self.fast_action.toggled.connect(self._set_fast)
+
+    def _set_fast(self, on: bool) -> None:
+        self.runner.fast = on
+        self.settings.setValue("fast_runs", on)
 
     def _add(self, menu, text, shortcut, slot) -> QtGui.QAction:
         action = QtGui.QAction(text, self)

@@ -42,9 +42,11 @@ def boxes(monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, boxes):
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(settings)
+def window(qtbot, tmp_path_factory, boxes):
+    folder = tmp_path_factory.mktemp("settings")
+    settings = QtCore.QSettings(str(folder / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+    settings.setValue("fast_runs", False)  # the interpreter's own numbers, bit for bit; the
+    win = MainWindow(settings)             # tests of fast runs turn it back on
     qtbot.addWidget(win, before_close_func=lambda w: w.shutdown())
     win.resize(1200, 800)
     win.show()

@@ -144,22 +144,3 @@ def test_run_stays_responsive(window):
     window.run_controls.stop()
     assert len(ticks) > 50 and np.diff(ticks).max() < 0.5
 
-
-def test_fast_runs_use_the_compiled_engine_with_the_headless_numbers(window, wait_idle,
-                                                                      tmp_path, monkeypatch):
-    monkeypatch.setenv("GRADHOPPER_CACHE", str(tmp_path))
-    window.open_file(SAMPLES / "wheat_seeds.json")
-    set_epochs(window, 20)
-    window.compiled_action.setChecked(True)
-    window.run_controls.start("done")
-    wait_idle(window)
-    ex, ref = window.runner.executor, headless("wheat_seeds.json", 20)
-    assert list(tmp_path.iterdir()), "the kernel went through the compiled engine's cache"
-    assert ex.finished and ex.epoch == 20 and ex.steps == ref.steps
-    for key, value in ref.state().items():
-        np.testing.assert_allclose(ex.state()[key], value, rtol=0, atol=1e-12)
-    assert [h["test_accuracy.accuracy"] for h in ex.history] == \
-        [h["test_accuracy.accuracy"] for h in ref.history]
-    window.run_controls.start("step")  # someone watches: a fresh run on the interpreter
-    wait_idle(window)
-    assert window.runner.executor.steps == 1
