@@ -14,9 +14,10 @@ How it is built (compiled_source.py).
 2. A probe step: the first batch run once on the interpreter's checked path (node checks and all,
    then rolled back) tells each port's kind (number or array), shape and dtype; a second probe
    with a one-row batch tells which arrays have one row per sample (the last batch is smaller).
-3. The generator writes the kernel: array outputs live in buffers the kernel allocates once,
-   their shapes written into the code (one-row-per-sample buffers are viewed as their first n
-   rows each step), numbers in locals; each batch is copied into a buffer, the nodes' loop
+3. The generator writes the kernel: array outputs live in work buffers the runner allocates
+   once, as views of one flat array (`keep`) that the kernel gets as arguments, their fixed
+   dimensions written into the code as numbers (one-row-per-sample buffers are viewed as their
+   first n rows each step), numbers in locals; each batch is copied into a buffer, the nodes' loop
    templates run in plan order, and the commit copies each delayed input into its state's
    buffer, unless the update could write the state itself. Nothing allocates per step.
    Parameters a template reads as ``{$name}`` are arguments, so the source (the disk cache's
@@ -323,12 +324,16 @@ class CompiledRunner:
         self._bound = self.executor.steps
 
     def _arg(self, kind: str, slot: int, made: dict):
-        """One argument; "flat" is a view of the slot's array made before."""
+        """One argument; "flat" is a view of the slot's array made before, "buffer" a work
+        buffer (its place in `keep`), "batch" the buffer each batch is copied into."""
         value = self.executor.V[slot]
         probe = self._prepared.values[slot]
         if kind == "flat":
             return made[slot].reshape(-1)
-        if kind == "own" and value is None:
+        if kind == "buffer":
+            start = dict(self._gen.keep)[slot]
+            return self._keep[start:start + probe.size].reshape(probe.shape)
+        if kind == "batch" or (kind == "own" and value is None):
             value = np.zeros(probe.shape, dtype=probe.dtype)
         elif isinstance(value, np.ndarray):
             value = np.array(value, order="C", copy=kind != "static")

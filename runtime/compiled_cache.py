@@ -2,8 +2,8 @@
 
 The generated source is written once to ``<cache>/kernels/kernel_<hash>.py``, the hash taken
 over the source itself: it holds the node types, the wiring, every parameter that changes the
-code and the shapes of the intermediate arrays (layer widths, batch size, test-set size: known
-shapes make the kernel faster), and nothing else (no node ids, no data, no values passed in at
+code and the shapes of the arrays (layer widths, batch size, test-set size: known shapes make
+the kernel faster), and nothing else (no node ids, no data, no values passed in at
 run time), so a sweep of learning rates, seeds or equal folds shares one kernel. numba
 (``cache=True``) keeps its machine code beside it in ``__pycache__`` and checks the file's time
 stamp, which is why a file that exists is never rewritten. The cache is ``$GRADHOPPER_CACHE``
@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-FORMAT = "1"  # bump when the generated code's calling convention changes
+FORMAT = "2"  # bump when the generated code's calling convention changes
 _loaded: dict[str, object] = {}  # hash -> the kernel's dispatcher, for this process
 
 

@@ -83,6 +83,8 @@ class Generator:
         self.codes = kernels(plan, self.work)
         self.index = {c.node: i for i, c in enumerate(self.work)}
         self.batch = {s: k for k, s in enumerate(plan.batches.outputs)} if plan.batches else {}
+        # arrays with one row per sample, when the last batch may be smaller: the batch too
+        self.per_row = self.rowed | (set(self.batch) if self.rowed else set())
         self.states = {c.outputs[0] for c in plan.states}
         self.own_state = {s for c in self.work if c.role == "function" for s in c.state}
         self.outputs = {s for c in self.work for s in c.outputs}
@@ -121,9 +123,11 @@ class Generator:
         return alias
 
     def _slot(self, slot: int, flat: bool) -> str:
+        """The variable for a slot; a vector is its own flat view (one variable less)."""
         slot = self.alias.get(slot, slot)
         if flat and not isinstance(self.values[slot], np.ndarray):
             raise KeyError(f"a number as an array (slot {slot})")
+        flat = flat and self.values[slot].ndim != 1
         self.used.add((slot, flat))
         return f"f{slot}" if flat else f"v{slot}"
 
@@ -158,10 +162,29 @@ class Generator:
 
     def _code(self, call: Call, text: str, depth: int) -> list[str]:
         try:
-            return indent(fill(text, self._resolver(call)), depth)
+            return indent(self._dims(fill(text, self._resolver(call))), depth)
         except KeyError as exc:
             raise Unsupported(f"node {call.node} ({call.type.identifier}): its kernel uses "
                               f"{exc.args[0]}") from None
+
+    def _dims(self, code: str) -> str:
+        """`code` with every array dimension that is the same each step written as a number.
+
+        LLVM then knows the loops' trip counts and unrolls the small ones (the kernel runs
+        about 1.5x faster), and numba compiles a number faster than a `.shape` lookup. The
+        price: one kernel per set of layer widths, batch size and test-set size (a sweep over
+        rates, seeds or folds of one size shares one). The rows of a batch that may come
+        short stay lookups.
+        """
+        def number(match) -> str:
+            kind, slot, what, axis = match.groups()
+            value, short = self.values[int(slot)], int(slot) in self.per_row
+            if not isinstance(value, np.ndarray) or (short and axis in (None, "0")):
+                return match.group(0)
+            shape = (value.size,) if kind == "f" else value.shape
+            return (str(value.size) if what == "size" else
+                    repr(shape) if axis is None else str(shape[int(axis)]))
+        return _DIM.sub(number, code)
 
     def _block(self, call: Call, field: str, depth: int) -> list[str]:
         code = self.codes[call.node]
@@ -189,7 +212,6 @@ class Generator:
         epoch += [f"        history[e, {c}] = v{s}" for c, (_, s) in enumerate(self.history)]
         head, per_step = self._views()
         stores = [f"scalars[{c}] = v{s}" for c, s in enumerate(self.scalar_order)]
-        stores += self._keep()
         args = ", ".join(["n_epochs", "limit", "steps", "history", "scalars", "keep"]
                          + self.data_args
                          + [name for name, _, _ in self.arg_specs] + [a for a, _ in self.params])
@@ -216,8 +238,7 @@ class Generator:
         for state, src in sorted(self.plan.commits):  # the planner's order is a set's
             if src in self.alias:
                 continue
-            varies = src in self.rowed or (src in self.batch and self.rowed)
-            if src in targets or src in self.scalar or varies \
+            if src in targets or src in self.scalar or src in self.per_row \
                     or not isinstance(self.values[src], np.ndarray):
                 raise Unsupported(f"the commit into {self._owner(state)} is not a plain copy "
                                   f"of an array")
@@ -225,16 +246,24 @@ class Generator:
                 raise Unsupported(f"node {self._owner(state)}: its next value has shape "
                                   f"{np.shape(self.values[src])}, its value "
                                   f"{np.shape(self.values[state])}")
-            self.used |= {(state, True), (src, True)}
+            into, value = self._slot(state, True), self._slot(src, True)
             out += [f"{pad}# commit: the state takes its next value",
-                    f"{pad}for i in range(f{state}.size):", f"{pad}    f{state}[i] = f{src}[i]"]
+                    f"{pad}for i in range({self.values[state].size}):",
+                    f"{pad}    {into}[i] = {value}[i]"]
         return out
 
     def _owner(self, slot: int) -> str:
         return next(c.node for c in self.plan.calls.values() if slot in c.outputs)
 
     def _views(self) -> tuple[list[str], list[str]]:
-        """Arguments and first values (head), and the per-step views of batch and row buffers."""
+        """Arguments (`arg_specs`), the values before the first step (head), and the per-step
+        views of batch and row buffers.
+
+        The work buffers come in as arguments: the runner makes them as views of `keep`, one
+        flat array, so they need no copying out, and the kernel takes their flat views as
+        slices of `keep`. Allocating them here, and `.ravel()`, cost more to compile. Each
+        batch is copied into a buffer of its own (of the data's dtype): cheaper than a view.
+        """
         head, per_step = [], []
         self.arg_specs: list[tuple[str, str, int]] = []
         # the epochs' batches, each output's rows stacked and flattened: DF0, DF1, ...
@@ -245,94 +274,68 @@ class Generator:
         slots = sorted({s for s, _ in self.used} | {s for s in self.outputs
                                                      if s not in self.scalar | set(self.alias)})
         epoch_outputs = {s for c in self.plan.epoch for s in c.outputs}
-        self.buffers: list[int] = []  # returned by the kernel, in this order
+        self.keep: list[tuple[int, int]] = []  # (slot, offset in keep) of each work buffer
+        self.keep_size = 0
         for s in slots:
-            flat = (s, True) in self.used
-            if s in self.batch:  # copied into a buffer: cheaper than a view of the data
-                k = self.batch[s]
-                head += self._allocate(s, "B") + [f"    F{s} = {self._flat(s, 'B')}",
-                                                  f"    v{s} = B{s}", f"    f{s} = F{s}"]
-                per_step += [f"            for q in range(lo * R{s}, hi * R{s}):",
-                             f"                F{s}[q - lo * R{s}] = DF{k}[q]"]
-                if self.rowed:
-                    per_step.append(f"            v{s} = B{s}[:n]")
-                    if flat:
-                        per_step.append(f"            f{s} = F{s}[:n * R{s}]")
-            elif s in self.rowed:
-                head += self._allocate(s, "B") + [f"    v{s} = B{s}"]
-                self.buffers.append(s)
-                if flat:  # a flat view; R is the number of elements per row
-                    head += [f"    F{s} = {self._flat(s, 'B')}", f"    f{s} = F{s}"]
-                if s not in epoch_outputs:  # those are viewed before the per-epoch nodes
-                    per_step.append(f"            v{s} = B{s}[:n]")
-                    if flat:
-                        per_step.append(f"            f{s} = F{s}[:n * R{s}]")
-            elif s in self.scalar:
+            if s in self.scalar:
                 continue
+            whole, flat = self._names(s)
+            if s in self.batch:
+                self.arg_specs.append((whole, "batch", s))
+                if flat != whole:
+                    self.arg_specs.append((flat, "flat", s))
+                per_step += self._copy_batch(s, flat)
             elif s in self.outputs:
-                head += self._allocate(s, "v") + ([f"    f{s} = {self._flat(s, 'v')}"]
-                                                  if flat else [])
-                self.buffers.append(s)
+                self.arg_specs.append((whole, "buffer", s))
+                view = self._in_keep(s)
+                if (s, True) in self.used:
+                    head.append(f"    {flat} = {view}")
             else:
                 kind = ("own" if s in self.own_state else "state" if s in self.states
                         else "static")
-                self.arg_specs.append((f"v{s}", kind, s))
-                if flat:
-                    if not isinstance(self.values[s], np.ndarray):
-                        raise Unsupported(f"node {self._owner(s)}: a number used as an array")
-                    self.arg_specs.append((f"f{s}", "flat", s))
+                self.arg_specs.append((whole, kind, s))
+                if (s, True) in self.used:
+                    self.arg_specs.append((flat, "flat", s))
+            if s in self.per_row and s not in epoch_outputs:  # those: before per-epoch nodes
+                per_step += self._row_views(s, 3)
         return head, per_step
 
-    def _keep(self) -> list[str]:
-        """Copy every work buffer into `keep` at the end, for the executor's slots. One flat
-        array in costs less to compile than a tuple of arrays out."""
-        out, offset = [], 0
-        self.keep: list[tuple[int, int]] = []  # (slot, offset)
-        for s in self.buffers:
-            value = self.values[s]
-            if value.dtype != np.float64:
-                raise Unsupported(f"node {self._owner(s)}: an output of dtype {value.dtype}")
-            source = "B" if s in self.rowed else "v"
-            name = f"{source}{s}"
-            if value.ndim == 2:  # plain loops: no overload to compile for so small a job
-                cols = value.shape[1]
-                out += [f"for i in range({value.shape[0]}):", f"    for j in range({cols}):",
-                        f"        keep[{offset} + i * {cols} + j] = {name}[i, j]"]
-            else:
-                item = f"{name}[i]" if value.ndim == 1 else f"{name}.ravel()[i]"
-                out += [f"for i in range({value.size}):", f"    keep[{offset} + i] = {item}"]
-            self.keep.append((s, offset))
-            offset += value.size
-        self.keep_size = offset
+    def _names(self, slot: int) -> tuple[str, str]:
+        """The whole buffer of a slot and its flat view: B and F when it is viewed as its
+        first n rows each step (as v and f), else v and f themselves; a vector is its own."""
+        whole, flat = ("B", "F") if slot in self.per_row else ("v", "f")
+        return f"{whole}{slot}", f"{whole if np.ndim(self.values[slot]) == 1 else flat}{slot}"
+
+    def _in_keep(self, slot: int) -> str:
+        """Place a work buffer in `keep`; returns its flat view there."""
+        value = self.values[slot]
+        if value.dtype != np.float64:
+            raise Unsupported(f"node {self._owner(slot)}: an output of dtype {value.dtype}")
+        start = self.keep_size
+        self.keep.append((slot, start))
+        self.keep_size += value.size
+        return f"keep[{start}:{self.keep_size}]"
+
+    def _copy_batch(self, slot: int, flat: str) -> list[str]:
+        """This step's rows of batch output `slot`, copied from the stacked data."""
+        k, row = self.batch[slot], self._row_size(slot)
+        return [f"            for q in range(lo * {row}, hi * {row}):",
+                f"                {flat}[q - lo * {row}] = DF{k}[q]"]
+
+    def _row_views(self, slot: int, depth: int) -> list[str]:
+        """The first n rows of a row buffer (and of its flat view), n the rows of this batch."""
+        pad = "    " * depth
+        out = [f"{pad}v{slot} = B{slot}[:n]"]
+        if (slot, True) in self.used:
+            out.append(f"{pad}f{slot} = F{slot}[:n * {self._row_size(slot)}]")
         return out
 
-    def _flat(self, slot: int, prefix: str) -> str:
-        """A 1-D view of a buffer (a vector is its own: one overload less to compile)."""
-        return f"{prefix}{slot}" if self.values[slot].ndim == 1 else f"{prefix}{slot}.ravel()"
-
-    def _allocate(self, slot: int, prefix: str) -> list[str]:
-        """A work buffer allocated in the kernel, its shape written in the code.
-
-        Allocated here rather than passed in, it cannot alias the state; with its shape a
-        constant, LLVM knows every loop's trip count and unrolls the small ones. Together they
-        make the kernel about 1.5x faster, at the price of one kernel per set of layer widths,
-        batch size and test-set size (a sweep over rates, seeds or folds of one size shares one).
-        """
-        value = self.values[slot]
-        kind = "" if value.dtype == np.float64 else f", dtype=np.{value.dtype.name}"
-        rowsize = int(np.prod(value.shape[1:], dtype=np.int64))
-        return [f"    {prefix}{slot} = np.empty({tuple(value.shape)!r}{kind})",
-                f"    R{slot} = {rowsize}"]
+    def _row_size(self, slot: int) -> int:
+        return int(np.prod(self.values[slot].shape[1:], dtype=np.int64))
 
     def _epoch_views(self) -> list[str]:
-        out = []
-        for c in self.plan.epoch:
-            for s in c.outputs:
-                if s in self.rowed:
-                    out.append(f"        v{s} = B{s}[:n]")
-                    if (s, True) in self.used:
-                        out.append(f"        f{s} = F{s}[:n * R{s}]")
-        return out
+        return [line for c in self.plan.epoch for s in c.outputs if s in self.per_row
+                for line in self._row_views(s, 2)]
 
 
 def _renumber(source: str) -> str:
@@ -344,4 +347,5 @@ def _renumber(source: str) -> str:
     return _SLOT_NAME.sub(lambda m: f"{m.group(1)}{order[m.group(2)]}", source)
 
 
-_SLOT_NAME = re.compile(r"\b([vfBFRS])(\d+)\b")
+_SLOT_NAME = re.compile(r"\b([vfBF])(\d+)\b")
+_DIM = re.compile(r"\b([vf])(\d+)\.(size|shape(?:\[(\d)\])?)(?!\w)")

@@ -1,6 +1,8 @@
 """The compiled engine: the interpreter's numbers from one numba kernel, cached on disk."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from helpers import SAMPLES as SAMPLE_DIR
@@ -68,6 +70,16 @@ def test_parameters_are_arguments_not_code():
     other = compiled.engine_for(sample_plan("softmax_minibatch", hidden={"fn": "relu"},
                                             hidden_delta={"fn": "relu"}))[0]
     assert other.source not in sources
+
+
+def test_dimensions_are_numbers_in_the_code_but_the_rows_of_a_short_batch():
+    """Known trip counts (LLVM unrolls); softmax_minibatch's last batch has 11 rows of 16."""
+    online = compiled.engine_for(sample_plan("wheat_seeds"))[0].source
+    assert re.findall(r"\.(shape|size)\b", online) == []
+    assert "for k in range(7):" in online  # the 7 measurements of a wheat kernel
+    minibatch = compiled.engine_for(sample_plan("softmax_minibatch"))[0].source
+    assert set(re.findall(r"\.(shape\[\d\]|shape|size)(?!\w)", minibatch)) == \
+        {"shape[0]", "shape", "size"}
 
 
 def test_events_and_progress_follow_the_epochs():
