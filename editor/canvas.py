@@ -14,11 +14,12 @@ from gradhopper.runtime.graph import Edge, Endpoint, Graph, Node, check_ports
 
 from . import clipboard, commands
 from .compat import PipeItem, PortItem, new_node_graph
-from .nodes_view import (GradNode, SliderWidget, StatusFrame, ValueWidget, category_colour,
-                         dress, embed)
+from .nodes_view import (DELAYED_COLOUR, GradNode, SliderWidget, StatusFrame, ValueWidget,
+                         category_colour, dress, embed)
 from .values import describe
 
 TYPE_MIME = "application/x-gradhopper-type"
+DELAYED_WIRE = ((*DELAYED_COLOUR, 255), 1)  # colour, NodeGraphQt's PipeEnum.DRAW_TYPE_DASHED
 
 
 class Canvas(QtCore.QObject):
@@ -124,6 +125,18 @@ class Canvas(QtCore.QObject):
         out = src.outputs().get(edge.src.port) or src.add_output(edge.src.port)
         inp = dst.inputs().get(edge.dst.port) or dst.add_input(edge.dst.port)
         out.connect_to(inp, push_undo=False, emit_signal=False)
+        nt = self.node_type(self.graph.nodes[edge.dst.node])
+        if nt is not None and nt.input(edge.dst.port).delayed:
+            self._style_delayed(inp)
+
+    @staticmethod
+    def _style_delayed(inp) -> None:
+        """A wire into a delayed input carries the next step's value (an update back into its
+        param.tensor): draw it dashed, in the delayed ports' colour, so a training loop reads as
+        one. View only: the pipe's own colour and style, which hover and selection restore."""
+        for pipe in inp.view.connected_pipes:
+            pipe.color, pipe.style = DELAYED_WIRE
+            pipe.reset()
 
     def _sync_input(self, dst: Endpoint) -> None:
         """Make the scene's wire into `dst` match the graph (after a refused or odd gesture)."""
