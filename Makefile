@@ -10,7 +10,7 @@ SAMPLE := sample_graphs/wheat_seeds.json
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[editor,sweep,fast,test]'
+	$(BIN)/pip install --quiet -e '.[editor,sweep,fast,onnx,test]'
 	touch $(STAMP)
 
 run: $(STAMP)
