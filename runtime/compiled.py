@@ -138,6 +138,10 @@ class CompiledRunner:
     def value(self, endpoint):
         return self.executor.value(endpoint)
 
+    def load_state(self, arrays) -> None:
+        """Start from saved state (Executor.load_state); the first epoch is dealt again."""
+        self.executor.load_state(arrays)
+
     def subscribe(self, callback) -> None:
         self.subscribers.append(callback)
 

@@ -199,7 +199,7 @@ class Executor(Interpreter):
         at a step boundary)."""
         rs = self.rs
         node = self.plan.step[rs.node].node if rs.node else None
-        return rs.epoch + 1, rs.step_in_epoch + (0 if node else 1), node
+        return rs.epoch + 1, rs.step_in_epoch + 1, node
 
     # -- reading ---------------------------------------------------------------------------
     def value(self, endpoint) -> object:
@@ -263,10 +263,11 @@ class Executor(Interpreter):
 
     def finite(self) -> bool:
         """Every value a stop reports or saves is finite: the state, the last step's outputs,
-        the running totals and the reported values."""
+        the running totals, the per-epoch outputs and the reported values."""
         self.prepare()
         V = self.rs.V
         return all(_finite(V[s]) for s in self._watched_slots) and \
+            all(_finite(V[s]) for c in self.plan.epoch for s in c.outputs) and \
             all(_finite(V[s]) for _, s in self.reported)
 
     def report(self) -> dict[str, object]:
