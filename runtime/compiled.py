@@ -155,9 +155,7 @@ class CompiledRunner:
         """
         if self.kernel is None:
             start = time.perf_counter()
-            data = self._stack([self._probe_batches])
-            history = np.zeros((0, len(self._gen.history)))
-            call = (0, -1, 0, history, self._scalars, self._keep, *data, *self._args)
+            call = self._probe_call()
             if apart and not compiled_cache.ready(self.source):
                 compiled_cache.compile_apart(self.source, call)
             kernel, self.path = compiled_cache.load(self.source)
@@ -170,6 +168,21 @@ class CompiledRunner:
             self.kernel = kernel
             self.compile_seconds = time.perf_counter() - start
         return self.compile_seconds
+
+    def cached(self) -> bool:
+        """The kernel is loaded, or in the disk cache: `compile()` only loads it."""
+        return self.kernel is not None or compiled_cache.ready(self.source)
+
+    def compile_for_later(self) -> None:
+        """Fill the disk cache in a child process, for the next run; loads nothing here."""
+        if not self.cached():
+            compiled_cache.compile_apart(self.source, self._probe_call())
+
+    def _probe_call(self) -> tuple:
+        """Arguments of a call that runs no epoch: what numba compiles the kernel for."""
+        data = self._stack([self._probe_batches])
+        history = np.zeros((0, len(self._gen.history)))
+        return (0, -1, 0, history, self._scalars, self._keep, *data, *self._args)
 
     def run(self, steps: int | None = None, epochs: int | None = None) -> "CompiledRunner":
         ex, rs = self.executor, self.executor.rs

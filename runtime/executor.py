@@ -129,6 +129,10 @@ class Executor(Interpreter):
         self._stop = True
         self._interrupt = True
 
+    def honoured(self) -> None:
+        """Forget a stop() that another engine honoured (runtime/compiled.py's caller)."""
+        self._stop = self._interrupt = False
+
     def set_param(self, node_id: str, name: str, value) -> None:
         """Change one parameter mid-run (any thread): checked now, in effect at the next step.
         Changes add up: each is laid over those before it, never over the file's values."""
