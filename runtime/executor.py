@@ -186,7 +186,9 @@ class Executor(Interpreter):
 
     # -- snapshots -----------------------------------------------------------------------------
     def snapshot(self) -> RunState:
-        """The run state as it is now, as a cheap copy (between advances)."""
+        """The run state as it is now, as a cheap copy (between advances; the run is prepared
+        first, so that every snapshot holds the static values and the initial state)."""
+        self.prepare()
         return self.rs.copy()
 
     def restore(self, snapshot: RunState) -> None:
