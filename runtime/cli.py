@@ -135,20 +135,21 @@ def _save_state(state: dict, path: Path) -> None:
 
 def _load_state(path: Path) -> dict:
     """The arrays of a --save-state file; anything else is refused with one line."""
+    def refuse(why: str) -> GradhopperError:
+        return GradhopperError(f"cannot load a state from it: {why}", file=str(path))
+
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
-            raise GradhopperError(f"cannot read {path}: it is not a regular file")
+            raise refuse("it is not a regular file")
         data = np.load(path, allow_pickle=False)
         if not isinstance(data, np.lib.npyio.NpzFile):
             raise ValueError("not an npz")
         with data:
             return {key: data[key] for key in data.files}
     except OSError as exc:
-        raise GradhopperError(f"cannot read {path}: {exc.strerror or type(exc).__name__}") \
-            from None
+        raise refuse(exc.strerror or type(exc).__name__) from None
     except (ValueError, EOFError, zipfile.BadZipFile):
-        raise GradhopperError(f"cannot read {path}: not an .npz of arrays, as --save-state "
-                              "writes") from None
+        raise refuse("not an .npz of arrays, as --save-state writes") from None
 
 
 def _editor(argv: list[str]) -> int:

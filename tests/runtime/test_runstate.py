@@ -239,4 +239,4 @@ def test_load_state_refuses_what_is_not_an_npz_with_one_line(capsys, tmp_path, c
         path.write_bytes(content)
     code, _, err = cli(capsys, "run", SAMPLES / "mazur.json", "--load-state", path)
     assert code == 2 and err.count("\n") == 1 and expected in err
-    assert re.match(rf"^error: {re.escape(str(path))}: cannot read", err)
+    assert re.match(rf"^error: {re.escape(str(path))}: cannot load a state from it: ", err)
