@@ -4,10 +4,11 @@ The worker calls Executor.advance and nothing else; what the GUI must hear at on
 stopped, a node finished while stepping, an error) crosses as a queued Qt signal. Counters,
 history and values are not pushed: the window polls them with a timer (20 times a second),
 so however fast steps come they cannot flood the event loop. The worker runs in slices and
-gives way while the GUI thread is busy (see follow_event_loop). A run to the end that nobody
-watches goes over to the compiled engine once it is ready (fastpath.py). A run plans a copy of
-the graph; parameter edits reach it through Executor.set_param (in effect at the next step),
-anything else makes the next run start over.
+gives way while the GUI thread is busy (see follow_event_loop). A run to the end whose kernel
+is in the disk cache as it starts runs on the compiled engine while nobody watches
+(fastpath.py). A run plans a copy of the graph; parameter edits reach it through
+Executor.set_param (an overlay on the run, in effect at the next step), anything else makes
+the next run start over.
 """
 from __future__ import annotations
 
@@ -84,10 +85,10 @@ class Runner(QtCore.QObject):
             self._thread = None
 
     def pause(self) -> None:
+        if self.executor is not None:  # first: a worker that sees _halt sees this stop too
+            self.executor.stop()
         self._halt = True
         self._gui_idle.set()  # a worker waiting for its turn sees the pause at once
-        if self.executor is not None:
-            self.executor.stop()
 
     def advance(self, until: str = "done") -> bool:
         """Start the worker towards the next `until` event; False if a run is already going."""
@@ -158,7 +159,8 @@ class Runner(QtCore.QObject):
             if fast is not None and executor.at_epoch_boundary:  # its kernel releases the GIL
                 if fast.run_slice(SLICE_S):
                     return Event("done", executor.epoch, executor.step_in_epoch, None)
-                if self._halt:
+                if self._halt:  # the pause is honoured here, not by the executor's walk
+                    executor.honoured()
                     return None
                 continue
             self._gui_idle.wait(GUI_TURN_S)  # the GUI's turn first, bounded: a loop that only
@@ -172,14 +174,15 @@ class Runner(QtCore.QObject):
             steps = max(1, min(steps * 4, int(steps * SLICE_S / max(took, 1e-6))))
 
     def _fast_path(self, executor: Executor, until: str) -> FastPath | None:
-        """This run's compiled engine if it may take the run now; starts compiling it once
-        the interpreter has prepared the run (and reported any error in the graph)."""
-        if not (self.fast and until == "done" and executor.steps):
+        """This run's compiled engine if it is on one and may take the run now. The engine is
+        chosen once, at the first run to the end, after the interpreter prepared the run (and
+        reported any error in its static part): fastpath.py."""
+        if not (self.fast and until == "done"):
             return None
         if self._fast is None or self._fast.executor is not executor:
+            executor.prepare()
             self._fast = FastPath(executor)
-        fast = self._fast
-        return fast if fast.compiled.is_set() and fast.usable() else None
+        return self._fast if self._fast.usable() else None
 
     def _on_event(self, event) -> None:  # on the worker thread
         if event.kind == "node":
@@ -193,7 +196,6 @@ class Runner(QtCore.QObject):
                 self._fast.off = True  # someone is at the controls: the interpreter goes on
             try:
                 self.executor.set_param(node.id, data["name"], node.params.get(data["name"]))
-                self.executor.plan.graph.nodes[node.id].params = dict(node.params)
             except (GradhopperError, KeyError):
                 self.reset()  # a value the run cannot take: the next run plans afresh
         elif kind in ("node_added", "node_removed", "edge_added", "edge_removed") or (

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from gradhopper.runtime.compiled_kernel import Kernel
-from gradhopper.runtime.nodetype import NodeType, Param, Port, node_seed
+from gradhopper.runtime.nodetype import (NodeType, Param, Port, generator_state, node_seed,
+                                         set_generator_state)
 
 from .checks import matrix, same_rows, samples
 
@@ -13,22 +14,26 @@ def cut(X, Y, size: int) -> list[tuple]:
 
 
 def make_batches(ctx):
+    """fn(X, Y, rng) -> (batches, rng): the generator's state comes in and goes out (None
+    starts it from the seed), so that a snapshot of the run holds the data order to come."""
     size = ctx.params["batch_size"]
     if ctx.params["shuffle"]:
-        rng = ctx.rng()
+        rng = ctx.rng()  # scratch: set from the state passed in at every call
+        seeded = generator_state(rng)
 
-        def reshuffled(X, Y):
+        def reshuffled(X, Y, state):
+            set_generator_state(rng, seeded if state is None else state)
             order = rng.permutation(len(X))
-            return cut(X[order], Y[order], size)
+            return cut(X[order], Y[order], size), generator_state(rng)
         return reshuffled
 
     last = [None, None, []]  # X, Y and their batches
 
-    def in_order(X, Y):
+    def in_order(X, Y, state):
         """The same list every epoch, cut again only when X or Y is a new array."""
         if X is not last[0] or Y is not last[1]:
             last[:] = X, Y, cut(X, Y, size)
-        return last[2]
+        return last[2], state
     return in_order
 
 
@@ -65,6 +70,7 @@ BATCHES = NodeType(
             Param("seed", "int", optional=True,
                   doc="Seeds the shuffling; empty uses the run's seed.")),
     role="batches",
+    state=("rng",),
     check=check_batches,
     kernel=batches_kernel,
     doc="Deals the training set out in batches, one per step; every node that depends on it "

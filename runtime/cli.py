@@ -8,14 +8,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
-import tempfile
+import zipfile
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import numpy as np
 
-from . import overrides
+from . import atomicwrite, overrides
 from .errors import GradhopperError
 from .fileformat import load
 from .graph import Graph
@@ -52,7 +53,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
                      help="change a parameter for this run (repeatable)")
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
     run.add_argument("--save-state", type=Path, metavar="FILE.npz",
-                     help="write each param.tensor's final value, keyed by node id")
+                     help="write each param.tensor's final value, keyed by node id, and the "
+                          "optimiser state as NODE_ID/velocity")
+    run.add_argument("--load-state", type=Path, metavar="FILE.npz",
+                     help="start from a state written by --save-state")
     run.add_argument("--quiet", action="store_true", help="no progress or metrics")
     run.set_defaults(handler=_run)
     check = sub.add_parser("check", help="validate a graph and print its plan")
@@ -94,13 +98,20 @@ def _run(args) -> int:
     graph, the_plan = open_graph(args.graph, args.set)
     from .compiled import runner_for
 
+    if args.save_state is not None:
+        atomicwrite.check(args.save_state)  # refused now, not after the run
     executor = runner_for(the_plan, args.engine, epochs=args.epochs)
+    if args.load_state is not None:
+        try:
+            executor.load_state(_load_state(args.load_state))
+        except GradhopperError as exc:
+            raise exc.in_file(args.load_state)
     show = not args.quiet and not args.json
     from .progress import Progress  # rich is imported only for a run that shows progress
 
     with Progress(executor, enabled=show) as progress:
         executor.subscribe(progress.on_event)
-        executor.run(steps=args.steps)
+        executor.run(steps=args.steps)  # raises NonFiniteError (exit 3) before anything is saved
     if args.save_state is not None:
         _save_state(executor.state(), args.save_state)
     if args.json:
@@ -118,16 +129,27 @@ def _plain(value):
 
 
 def _save_state(state: dict, path: Path) -> None:
-    """Write the .npz beside its target and rename, so a failure leaves no half file."""
-    path = path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    """Write the .npz at exactly `path`, atomically (runtime/atomicwrite.py)."""
+    atomicwrite.write(path, lambda fh: np.savez(fh, **state))
+
+
+def _load_state(path: Path) -> dict:
+    """The arrays of a --save-state file; anything else is refused with one line."""
+    def refuse(why: str) -> GradhopperError:
+        return GradhopperError(f"cannot load a state from it: {why}", file=str(path))
+
     try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **state)
-        os.replace(tmp, path)
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise refuse("it is not a regular file")
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError("not an npz")
+        with data:
+            return {key: data[key] for key in data.files}
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise GradhopperError(f"cannot write {path}: {exc.strerror}") from None
+        raise refuse(exc.strerror or type(exc).__name__) from None
+    except (ValueError, EOFError, zipfile.BadZipFile):
+        raise refuse("not an .npz of arrays, as --save-state writes") from None
 
 
 def _editor(argv: list[str]) -> int:

@@ -23,17 +23,24 @@ How it is built (compiled_source.py).
    Parameters a template reads as ``{$name}`` are arguments, so the source (the disk cache's
    key, compiled_cache.py) depends on the graph's structure and array shapes only.
 4. The runner calls the kernel (in about ten stretches of epochs when someone subscribed to the
-   progress events, else once), then puts the values into its Executor, so `state()`,
-   `report()` and `history` read as after an interpreted run. If the state turns NaN or
-   infinite, the run is repeated on the interpreter, whose error names the node, port and step.
+   progress events, else once). It is a strategy that advances its Executor's run state
+   (runstate.py): it reads the state from `rs.V` when a call starts and writes the position,
+   the history and the values back into the run state as the call ends, so `state()`,
+   `report()` and `history` read as after an interpreted run. At every stop (each call's end)
+   the kept state, the per-epoch numbers and the reported values are tested; if one is NaN or
+   infinite, the run state goes back to where the call began and the interpreter runs the same
+   stretch, whose error names the node, port, epoch and step.
 
-Hand-overs. The executor can go on from where a call left it, and a runner made for a running
-executor takes its run over at an epoch boundary, reading the state as it is then: the editor
-hands one run back and forth between the engines (editor/fastpath.py), with the same numbers.
+Hand-overs. A call starts at an epoch boundary from the run state as it is then (left by the
+interpreter, by an earlier call or restored from a snapshot), and the interpreter can go on
+from where a call left it. The editor hands one run to the interpreter when a person watches
+(editor/fastpath.py). The two engines agree to rounding, not bit for bit: a run that starts on
+one engine stays there unless a person hands it over.
 
-Differences: a reduction's running total (`metric.epoch_mean`) is not kept in the executor's
-slot after a call, and there are no node events or breakpoints (the editor uses the interpreter
-whenever someone watches).
+Differences: a reduction's running total (`metric.epoch_mean`) is not kept in the run state
+after a call, so a call stopped mid-epoch by `steps` does not go on; there are no node events
+or breakpoints (the editor uses the interpreter whenever someone watches), and no parameter
+overlay (a run whose parameters changed stays on the interpreter).
 """
 from __future__ import annotations
 
@@ -101,8 +108,8 @@ class CompiledRunner:
         self.epochs = self.executor.epochs
         self._prepared, self._gen = prepared, gen
         self._probe_batches = prepared.batches  # the first epoch's, for compiling
-        # dealt by our own executor for its first epoch, so they must be its first epoch's
-        self._dealt = prepared.batches if executor is None else None
+        if executor is None:  # our own executor dealt them for its first epoch
+            self.executor.rs.batches = prepared.batches
         self._scalars = np.zeros(max(1, len(gen.scalar_order)))
         self._keep = np.zeros(max(1, gen.keep_size))  # the work buffers, flat, after a call
         self._columns = self._history_columns()
@@ -111,8 +118,6 @@ class CompiledRunner:
         self._epoch_outputs = {s for c in plan.epoch for s in c.outputs}
         self.subscribers: list = []
         self._bind()
-        if executor is not None:  # it may go on meanwhile: read it again when run
-            self._bound = -1
         self._mid_epoch = False
         self.kernel = None
         self.path = None
@@ -133,6 +138,10 @@ class CompiledRunner:
     def value(self, endpoint):
         return self.executor.value(endpoint)
 
+    def load_state(self, arrays) -> None:
+        """Start from saved state (Executor.load_state); the first epoch is dealt again."""
+        self.executor.load_state(arrays)
+
     def subscribe(self, callback) -> None:
         self.subscribers.append(callback)
 
@@ -146,9 +155,7 @@ class CompiledRunner:
         """
         if self.kernel is None:
             start = time.perf_counter()
-            data = self._stack([self._probe_batches])
-            history = np.zeros((0, len(self._gen.history)))
-            call = (0, -1, 0, history, self._scalars, self._keep, *data, *self._args)
+            call = self._probe_call()
             if apart and not compiled_cache.ready(self.source):
                 compiled_cache.compile_apart(self.source, call)
             kernel, self.path = compiled_cache.load(self.source)
@@ -162,23 +169,40 @@ class CompiledRunner:
             self.compile_seconds = time.perf_counter() - start
         return self.compile_seconds
 
+    def cached(self) -> bool:
+        """The kernel is loaded, or in the disk cache: `compile()` only loads it."""
+        return self.kernel is not None or compiled_cache.ready(self.source)
+
+    def compile_for_later(self) -> None:
+        """Fill the disk cache in a child process, for the next run; loads nothing here."""
+        if not self.cached():
+            compiled_cache.compile_apart(self.source, self._probe_call())
+
+    def _probe_call(self) -> tuple:
+        """Arguments of a call that runs no epoch: what numba compiles the kernel for."""
+        data = self._stack([self._probe_batches])
+        history = np.zeros((0, len(self._gen.history)))
+        return (0, -1, 0, history, self._scalars, self._keep, *data, *self._args)
+
     def run(self, steps: int | None = None, epochs: int | None = None) -> "CompiledRunner":
-        ex = self.executor
+        ex, rs = self.executor, self.executor.rs
         if self._mid_epoch:
             return self
-        if not ex.at_epoch_boundary:
+        if not rs.at_epoch_boundary:
             raise RuntimeError("the compiled engine takes over a run at an epoch boundary only")
+        if ex.overridden:
+            raise RuntimeError("the compiled engine runs the plan's parameters only")
         self.compile()
-        if ex.steps != self._bound:  # another engine ran steps since: take its state
-            self._bind()
-        end = self.epochs if epochs is None else min(self.epochs, ex.epoch + epochs)
-        limit = -1 if steps is None else ex.steps + steps
-        pending, last, self._dealt = self._dealt, None, None
-        per_chunk = max(1, math.ceil((end - ex.epoch) / (CHUNKS if self.subscribers else 1)))
+        self._bind()  # the run state as it is now: the interpreter's, or a restored one
+        start = rs.copy()  # replayed on the interpreter if a value turns non-finite
+        end = self.epochs if epochs is None else min(self.epochs, rs.epoch + epochs)
+        limit = -1 if steps is None else rs.steps + steps
+        pending, last = rs.batches, None  # an epoch already dealt, none of its steps run
+        per_chunk = max(1, math.ceil((end - rs.epoch) / (CHUNKS if self.subscribers else 1)))
         with np.errstate(all="ignore"):
-            while ex.epoch < end and not ex.finished:
+            while rs.epoch < end and not rs.finished:
                 chunk, size = [], 0
-                while ex.epoch + len(chunk) < end and len(chunk) < per_chunk \
+                while rs.epoch + len(chunk) < end and len(chunk) < per_chunk \
                         and size < CHUNK_BYTES:
                     batches = pending if pending is not None else self._batches()
                     pending = None
@@ -187,21 +211,30 @@ class CompiledRunner:
                         size += sum(a.nbytes for b in batches for a in b)
                 data = self._stack(chunk)
                 history = np.zeros((len(chunk), len(self._gen.history)))
-                done_steps, done = self.kernel(len(chunk), limit, ex.steps, history,
+                done_steps, done = self.kernel(len(chunk), limit, rs.steps, history,
                                                self._scalars, self._keep, *data, *self._args)
                 self._take_buffers(epochs_ended=done)
-                last, ex.step_in_epoch = self._last_batch(chunk, done_steps - ex.steps, done)
-                ex.steps = done_steps
+                last, rs.step_in_epoch = self._last_batch(chunk, done_steps - rs.steps, done)
+                rs.steps = done_steps
+                if not self._finite(history[:done]):
+                    self._replay(start, rs.epoch + done, rs.steps, done == len(chunk))
                 self._finish_chunk(history[:done])
                 if done < len(chunk):  # stopped mid-epoch by `steps`
-                    self._mid_epoch, ex.at_epoch_boundary = True, False
+                    self._mid_epoch, rs.batches = True, chunk[done]
                     break
         self._store(last)
-        self._bound = ex.steps
-        if ex.epoch >= self.epochs:
-            ex.finished = True
-            self._emit(Event("done", ex.epoch, ex.step_in_epoch, None))
+        if not ex.finite():
+            self._replay(start, rs.epoch, rs.steps, not self._mid_epoch)
+        if rs.epoch >= self.epochs:
+            rs.finished = True
+            self._emit(Event("done", rs.epoch, rs.step_in_epoch, None))
         return self
+
+    def _finite(self, rows: np.ndarray) -> bool:
+        """The state the kernel keeps and the per-epoch numbers it wrote are finite."""
+        return bool(np.isfinite(rows).all()) and all(
+            np.isfinite(a).all() for a, (_, kind, _) in zip(self._args, self._gen.arg_specs)
+            if kind in ("state", "own"))
 
     def _take_buffers(self, epochs_ended: int) -> None:
         """The work buffers as the kernel call left them (flat in `keep`), for `_store`."""
@@ -252,19 +285,17 @@ class CompiledRunner:
         return (chunk[epoch][count - 1] if self.plan.batches else None), count
 
     def _finish_chunk(self, rows: np.ndarray) -> None:
-        ex = self.executor
-        if not all(np.isfinite(a).all() for a, (_, kind, _) in
-                   zip(self._args, self._gen.arg_specs) if kind in ("state", "own")):
-            self._replay()
+        rs = self.executor.rs
         keys = [k for k, _, _ in self._columns]
         plain = [c for _, c, _ in self._columns] == list(range(len(keys)))
         for row in rows.tolist():
-            ex.epoch += 1
-            ex.history.append(dict(zip(keys, row)) if plain else
+            rs.epoch += 1
+            rs.batches = None
+            rs.history.append(dict(zip(keys, row)) if plain else
                               {k: row[c] if c is not None else value
                                for k, c, value in self._columns})
             if self.subscribers:
-                self._emit(Event("epoch", ex.epoch, ex.step_in_epoch, None))
+                self._emit(Event("epoch", rs.epoch, rs.step_in_epoch, None))
 
     def _history_columns(self) -> list:
         """(key, kernel column or None, the value if static) for each history entry, in the
@@ -272,40 +303,47 @@ class CompiledRunner:
         column = {key: c for c, (key, _) in enumerate(self._gen.history)}
         out = []
         for key, slot in self.executor.reported:
-            value = self.executor.V[slot]
+            value = self.executor.rs.V[slot]
             if key in column:
                 out.append((key, column[key], None))
             elif isinstance(value, (float, int)) and not isinstance(value, bool):
                 out.append((key, None, float(value)))
         return out
 
-    def _replay(self) -> None:
-        """The state went NaN or infinite: run on the interpreter, whose error names the node."""
-        Executor(self.plan, epochs=self.epochs).run()
-        raise NonFiniteError("the state became NaN or infinite in the compiled run (the "
-                             "interpreter did not; rounding differs at the edge)")
+    def _replay(self, start, epoch: int, steps: int, at_boundary: bool) -> None:
+        """A value went NaN or infinite: back to where this call began, and the same stretch
+        on the interpreter, whose error names the node, port, epoch and step."""
+        ex = self.executor
+        ex.restore(start)
+        with np.errstate(all="ignore"):
+            while not ex.finished and (ex.steps < steps or at_boundary and ex.epoch < epoch):
+                ex.advance("epoch", steps=None if at_boundary else steps - ex.steps)
+        raise NonFiniteError(f"a value became NaN or infinite in the compiled run by epoch "
+                             f"{epoch}, step {steps} (the interpreter did not; rounding differs "
+                             "at the edge)")
 
     def _store(self, last) -> None:
         """The final values into the executor's slots, as an interpreted run leaves them."""
-        ex, gen = self.executor, self._gen
-        if ex.steps == 0:
+        rs, gen = self.executor.rs, self._gen
+        V = rs.V
+        if rs.steps == 0:
             return
         rows = len(last[0]) if last else self._prepared.rows
-        unset = set() if ex.epoch else {s for c in self.plan.epoch for s in c.outputs}
+        unset = set() if rs.epoch else {s for c in self.plan.epoch for s in c.outputs}
         for (_, kind, slot), value in zip(gen.arg_specs, self._args):
             if kind in ("state", "own"):
-                ex.V[slot] = value.copy()
+                V[slot] = value.copy()
         for slot, value in self._buffers.items():
             if slot not in unset:
-                ex.V[slot] = value[:rows] if slot in gen.rowed else value
+                V[slot] = value[:rows] if slot in gen.rowed else value
         for src, state in gen.alias.items():  # an update written into its state's buffer
-            ex.V[src] = ex.V[state].copy()
+            V[src] = V[state].copy()
         for c, slot in enumerate(gen.scalar_order):
             if slot not in unset:  # per-epoch values exist once an epoch has ended
-                ex.V[slot] = float(self._scalars[c])
+                V[slot] = float(self._scalars[c])
         if last is not None:
             for slot, value in zip(self.plan.batches.outputs, last):
-                ex.V[slot] = value
+                V[slot] = value
 
     def _emit(self, event) -> None:
         for callback in list(self.subscribers):
@@ -318,15 +356,14 @@ class CompiledRunner:
         self._args = [self._arg(kind, slot, made) for _, kind, slot in self._gen.arg_specs]
         self._args += [value for _, value in self._gen.params]
         for c, slot in enumerate(self._gen.scalar_order):
-            value = self.executor.V[slot]
+            value = self.executor.rs.V[slot]
             if isinstance(value, (int, float, np.integer, np.floating)):
                 self._scalars[c] = value
-        self._bound = self.executor.steps
 
     def _arg(self, kind: str, slot: int, made: dict):
         """One argument; "flat" is a view of the slot's array made before, "buffer" a work
         buffer (its place in `keep`), "batch" the buffer each batch is copied into."""
-        value = self.executor.V[slot]
+        value = self.executor.rs.V[slot]
         probe = self._prepared.values[slot]
         if kind == "flat":
             return made[slot].reshape(-1)

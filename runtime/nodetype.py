@@ -10,7 +10,8 @@ node's validated parameters, and what it returns depends on the type's `role`:
 - ``state``: the initial value (``param.tensor``). The node's single output is that value; the
   value arriving on its delayed input during a step replaces it when the step commits.
 - ``batches``: a callable ``fn(*inputs)`` called once per epoch, returning the list of per-step
-  output tuples (``data.batches``).
+  output tuples (``data.batches``); with declared ``state`` it is ``fn(*inputs, *state)`` and
+  returns ``(batches, *new_state)``, so a shuffle's generator state lives in the run state.
 - ``reduce``: a pair ``(add, finish)``: ``acc = add(acc, value)`` every step (acc starts None),
   ``finish(acc)`` gives the output once per epoch (``metric.epoch_mean``).
 - ``view``: no function; the node shows the value on its input.
@@ -200,6 +201,22 @@ class NodeContext:
         """A path from the graph file, resolved against the file's folder."""
         p = Path(name)
         return p if p.is_absolute() or self.base_dir is None else self.base_dir / p
+
+
+def generator_state(rng: np.random.Generator) -> np.ndarray:
+    """A default_rng's (PCG64's) state as six uint64s: state that saves to .npz like any other."""
+    s, mask = rng.bit_generator.state, 2**64 - 1
+    words = (s["state"]["state"] >> 64, s["state"]["state"] & mask,
+             s["state"]["inc"] >> 64, s["state"]["inc"] & mask, s["has_uint32"], s["uinteger"])
+    return np.array(words, dtype=np.uint64)
+
+
+def set_generator_state(rng: np.random.Generator, words: np.ndarray) -> None:
+    """Put `rng` at the state `generator_state` gave."""
+    w = [int(x) for x in words]
+    rng.bit_generator.state = {"bit_generator": "PCG64",
+                               "state": {"state": w[0] << 64 | w[1], "inc": w[2] << 64 | w[3]},
+                               "has_uint32": w[4], "uinteger": w[5]}
 
 
 def node_seed(own_seed: int | None, run_seed: int, node_id: str):

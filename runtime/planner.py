@@ -19,7 +19,9 @@ plans without recursion limits, in O(nodes + edges) per pass.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
 
 from .errors import CycleError, GradhopperError, GraphError
 from .fileformat import validate
@@ -44,16 +46,18 @@ class Call:
         return self.type.role
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
+    """Frozen: a run's parameter changes are an overlay in its run state (executor.py)."""
+
     graph: Graph
     registry: Registry
     order: list[str]
-    rate: dict[str, str]
-    calls: dict[str, Call]
-    slots: dict[Endpoint, int]
+    rate: Mapping[str, str]
+    calls: Mapping[str, Call]
+    slots: Mapping[Endpoint, int]
     n_slots: int
-    commits: list[tuple[int, int]] = field(default_factory=list)  # (state slot, source slot)
+    commits: list[tuple[int, int]]  # (state slot, source slot)
 
     def phase(self, rate: str) -> list[Call]:
         return [self.calls[n] for n in self.order if self.rate[n] == rate]
@@ -145,7 +149,8 @@ def _plan(graph: Graph, registry: Registry) -> Plan:
             state=state, sources=sources)
     commits = [(slots[Endpoint(e.dst.node, types[e.dst.node].outputs[0].name)], slots[e.src])
                for e in delayed]
-    return Plan(graph, registry, order, rate, calls, slots, n_slots, commits)
+    return Plan(graph, registry, order, MappingProxyType(rate), MappingProxyType(calls),
+                MappingProxyType(slots), n_slots, commits)
 
 
 def _source(graph: Graph, dst: Endpoint) -> Endpoint | None:

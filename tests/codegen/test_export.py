@@ -45,8 +45,9 @@ def test_the_script_gives_the_interpreters_numbers(name, tmp_path):
         assert got.keys() == want.keys()
         for key in want:
             assert got[key] == pytest.approx(want[key], abs=TOL, rel=0), key
-    assert state.keys() == ex.state().keys()
-    for node, value in ex.state().items():
+    nodes = {k: v for k, v in ex.state().items() if "/" not in k}  # the script saves no
+    assert state.keys() == nodes.keys()                             # optimiser or rng state
+    for node, value in nodes.items():
         np.testing.assert_allclose(state[node], value, rtol=0, atol=TOL, err_msg=node)
 
 

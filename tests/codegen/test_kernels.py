@@ -145,8 +145,9 @@ def test_batches_for_export_deal_the_same_batches(shuffle):
     nt, ctx = context("data.batches", ["X", "Y"], batch_size=3, shuffle=shuffle)
     deal, code = nt.make(ctx), nt.kernel(ctx)
     values = run_template(code.setup, {"X": X, "Y": Y}, ctx.params)
+    state = None  # the generator's state, kept by the run between epochs
     for _epoch in range(3):
-        want = deal(X, Y)
+        want, state = deal(X, Y, state)
         values = run_template(code.numpy, {k: v for k, v in values.items() if k != "np"},
                               ctx.params) if code.numpy else values
         got = values["t_batches"]

@@ -153,3 +153,21 @@ def test_a_stop_asked_for_before_advance_is_honoured_once():
     assert event.kind == "step" and ex.steps == 5 and not ex.finished
     ex.advance("done")
     assert ex.finished and ex.steps == 278
+
+
+def test_a_stop_honoured_by_another_engine_is_forgotten():
+    ex = Executor(sample_plan("wheat_seeds"), epochs=2, cache=None)
+    ex.stop()
+    ex.honoured()  # the compiled engine's caller paused at its own slice's end
+    ex.advance(steps=5)
+    assert ex.steps == 5
+
+
+def test_the_position_names_epoch_step_and_the_next_node():
+    ex = Executor(sample_plan("wheat_seeds"), epochs=2, cache=None)
+    assert ex.position() == (1, 1, None)
+    ex.advance(steps=141)  # one epoch of 139 steps, and two more
+    assert ex.position() == (2, 3, None) and ex.rs.batches is not None
+    ex.watch = True
+    ex.advance("node")
+    assert ex.position() == (2, 3, ex.plan.step[1].node)

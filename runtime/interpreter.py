@@ -1,0 +1,384 @@
+"""The interpreter: the engine that advances a run state node by node or step by step.
+
+The reference engine (DESIGN.md, "Engines"). Its two paths and what they cost are described in
+executor.py's docstring, which is the contract; this module holds the walk itself.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from .errors import GradhopperError, NodeError, NonFiniteError, ShapeError
+from .nodetype import NodeContext
+from .planner import Call, Plan
+from .runstate import RunState
+from .stepcode import compile_step
+
+Event = namedtuple("Event", "kind epoch step node")
+Event.__doc__ = ("What happened: kind is node, step, epoch, break, error or done; epoch and "
+                 "step count from 1. An error event names the node; advance then raises.")
+
+
+class StaticCache:
+    """Outputs of static nodes, keyed by type, parameters, seed and the keys of their inputs.
+
+    Shared by the runs of one process (the editor's re-runs, a sweep worker's folds), bounded.
+    """
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+STATIC_CACHE = StaticCache()
+
+
+class Interpreter:
+    """Walks `self.rs` (a RunState) through the plan; Executor adds the driving and reading."""
+
+    def __init__(self, plan: Plan, cache: StaticCache | None):
+        self.plan = plan
+        self.cache = cache
+        self.rs = RunState(V=[None] * plan.n_slots)
+        self.watch = False
+        self.breakpoint = None  # callable(node_id, executor) -> bool, tested after each node
+        self.current: str | None = None  # the node running on the checked path
+        self._params: dict[str, dict] = {}  # resolved parameters of the overridden nodes
+        self._functions: dict[str, object] = {}
+        self._interrupt = False
+        self._stop = False
+        self._limit: int | None = None
+        self._replaying = False
+        self._phase = "start"
+        self._key_map: dict = {}
+        self._prepared = False
+        self._dealt = False
+        self._unchecked: RunState | None = None  # the run state before fast steps not tested
+
+    # -- for engines that run the plan another way (runtime/compiled.py, runtime/export.py) --
+    def prepare(self) -> None:
+        """Set the initial state and run the static nodes, once, without stepping."""
+        if not self._prepared:
+            for _ in self._start():
+                pass
+
+    def deal(self) -> list:
+        """The next epoch's batches, as data.batches deals them ([()] for a graph without);
+        its generator state moves on in the run state.
+
+        Its inputs are static, so only the first deal, and the first after a parameter change,
+        runs the node's check; the other epochs call it directly.
+        """
+        call = self.plan.batches
+        if call is None:
+            return [()]
+        V = self.rs.V
+        if not self._dealt:
+            self._dealt = True
+            result = self._compute(call)
+        else:
+            fn = self._function(call)
+            result = self._guard(call, fn, [V[s] for s in call.inputs + call.state])
+            result = result if call.state else (result,)
+        batches, *state = result
+        for slot, value in zip(call.state, state):
+            V[slot] = value
+        return batches
+
+    def trial(self, batch) -> list:
+        """Every slot after one checked step on `batch` and the per-epoch nodes, then all of it
+        rolled back: what one step makes, with the interpreter's own checks and messages."""
+        saved = self.rs.copy()
+        self._replaying = True  # no events, no breakpoints
+        try:
+            self._phase = "step"
+            self.rs.node = 0
+            for _ in self._checked_step(batch):
+                pass
+            self._phase = "epoch"
+            for _ in self._run_calls(self._epoch_calls):
+                pass
+            return list(self.rs.V)
+        finally:
+            self.rs.load(saved)
+            self._phase = "start"
+            self._replaying = False
+
+    # -- the walk --------------------------------------------------------------------------
+    def _walk(self):
+        """From wherever the run state is (a restored snapshot too) to the run's end."""
+        if not self._prepared:
+            yield from self._start()
+        rs, plan = self.rs, self.plan
+        while rs.epoch < self.epochs:  # another engine may have run epochs in between
+            self._phase = "step"
+            if rs.batches is None:
+                rs.batches, rs.step_in_epoch, rs.node = self.deal(), 0, 0
+                for call in plan.reduces:
+                    rs.V[call.state[0]] = None
+            batches = rs.batches
+            while rs.step_in_epoch < len(batches):
+                self._apply_pending()
+                if self.watch or self.breakpoint is not None or rs.steps == 0 or rs.node:
+                    yield from self._checked_step(batches[rs.step_in_epoch])
+                else:
+                    self._fast_steps(batches)
+                yield Event("step", rs.epoch + 1, rs.step_in_epoch, None)
+            self._check_unchecked()
+            self._phase = "epoch"
+            yield from self._run_calls(self._epoch_calls)
+            rs.epoch += 1
+            rs.history.append({k: float(v) for k, v in self.report().items()
+                               if isinstance(v, (float, int)) and not isinstance(v, bool)})
+            rs.batches = None
+            yield Event("epoch", rs.epoch, rs.step_in_epoch, None)
+        rs.finished = True
+        yield Event("done", rs.epoch, rs.step_in_epoch, None)
+
+    def _start(self):
+        plan = self.plan
+        self._state_slots = [c.outputs[0] for c in plan.states]
+        self._state_slots += [s for c in plan.step + plan.epoch if c.role != "reduce"
+                              for s in c.state]
+        # tested at every stop after fast steps: the state, the last step's outputs and the
+        # running totals
+        self._watched_slots = self._state_slots + [s for c in plan.step for s in c.outputs]
+        self._watched_slots += [c.state[0] for c in plan.step_reduces]
+        for call in plan.states:
+            self.current = call.node
+            value = self._static_value(call, lambda c=call: (self._make(c),))[0]
+            self._store(call, (value,))
+        yield from self._run_calls(plan.static, static=True)
+        self._compile()
+        self._prepared = True
+
+    def _compile(self) -> None:
+        plan = self.plan
+        self._epoch_calls = plan.epoch
+        self._step_calls = plan.step
+        fns = [self._function(c) for c in plan.step]
+        fns += [self._function(c)[0] for c in plan.step_reduces]
+        self._step_fn, _ = compile_step(plan, fns)
+
+    def _function(self, call: Call):
+        if call.node not in self._functions:
+            self._functions[call.node] = self._make(call)
+        return self._functions[call.node]
+
+    def params_of(self, call: Call) -> dict:
+        """The node's parameters in this run: the plan's, or those set during the run."""
+        return self._params.get(call.node, call.params)
+
+    def _make(self, call: Call):
+        graph = self.plan.graph
+        connected = frozenset(p.name for p, s in zip(
+            [p for p in call.type.inputs if not p.delayed], call.sources) if s is not None)
+        ctx = NodeContext(call.node, self.params_of(call), run_seed=graph.seed,
+                          base_dir=graph.base_dir, connected=connected)
+        return self._guard(call, call.type.make, [ctx])
+
+    # -- the checked path -------------------------------------------------------------------
+    def _run_calls(self, calls, static: bool = False):
+        V = self.rs.V
+        for call in calls:
+            if call.role == "reduce":
+                add, finish = self._function(call)
+                acc = call.state[0]
+                if self.plan.input_rate(call) != "step":
+                    V[acc] = add(V[acc], V[call.inputs[0]])
+                self._store(call, (self._guard(call, finish, [V[acc]]),))
+            elif static:
+                self._store(call, self._static_value(call, lambda c=call: self._compute(c)))
+            else:
+                self._store(call, self._compute(call))
+            yield from self._after_node(call)
+
+    def _checked_step(self, batch):
+        """One step from `rs.node` (0, or where a restored snapshot stopped inside the step)."""
+        rs = self.rs
+        V, calls = rs.V, self._step_calls
+        if self.plan.batches is not None and rs.node == 0:
+            for slot, value in zip(self.plan.batches.outputs, batch):
+                V[slot] = value
+        while rs.node < len(calls):
+            call = calls[rs.node]
+            self._store(call, self._compute(call))
+            rs.node += 1
+            yield from self._after_node(call)
+        for call in self.plan.step_reduces:
+            add, _ = self._function(call)
+            V[call.state[0]] = add(V[call.state[0]], V[call.inputs[0]])
+        sources = [V[src] for _, src in self.plan.commits]
+        for (state, src), value in zip(self.plan.commits, sources):
+            if np.shape(value) != np.shape(V[state]):
+                raise self._state_shape_error(state, src, value)
+            V[state] = value
+        rs.node = 0
+        rs.steps += 1
+        rs.step_in_epoch += 1
+
+    def _state_shape_error(self, state: int, src: int, value) -> ShapeError:
+        """A state keeps its shape: what arrives on `next` must fit the value it replaces."""
+        call = next(c for c in self.plan.states if c.outputs[0] == state)
+        port = next(p for p in call.type.inputs if p.delayed).name
+        source = next(end for end, slot in self.plan.slots.items() if slot == src)
+        exc = ShapeError(port, f"{port} (from {source}, shape {np.shape(value)}) does not fit "
+                               f"the value it replaces, shape {np.shape(self.rs.V[state])}")
+        exc.node = call.node
+        return exc
+
+    def _after_node(self, call: Call):
+        if self._replaying:
+            return
+        if self.watch:
+            yield Event("node", self.rs.epoch + 1, self.rs.step_in_epoch + 1, call.node)
+        if self.breakpoint is not None and self.breakpoint(call.node, self):
+            yield Event("break", self.rs.epoch + 1, self.rs.step_in_epoch + 1, call.node)
+
+    def _compute(self, call: Call) -> tuple:
+        V = self.rs.V
+        args = [V[s] for s in call.inputs]
+        fn = self._function(call)
+        if call.type.check is not None:
+            try:
+                call.type.check(*args)
+            except ShapeError as exc:
+                raise self._shape_error(call, exc, args) from None
+        result = self._guard(call, fn, args + [V[s] for s in call.state])
+        if call.role == "batches":  # the list of batches, then any state it keeps
+            return result if call.state else (result,)
+        if len(call.outputs) + len(call.state) == 1:
+            return (result,)
+        return result
+
+    def _guard(self, call: Call, fn, args):
+        self.current = call.node
+        try:
+            return fn(*args)
+        except GradhopperError as exc:
+            exc.node = exc.node or call.node
+            raise
+        except Exception as exc:
+            raise NodeError(f"failed {self._when()}: {type(exc).__name__}: {exc}",
+                            node=call.node) from exc
+
+    def _store(self, call: Call, results) -> None:
+        V = self.rs.V
+        for slot, port, value in zip(call.outputs, call.type.outputs, results):
+            if not _finite(value):
+                raise NonFiniteError(f"{port.name} became NaN or infinite {self._when()}",
+                                     node=call.node, port=port.name)
+            V[slot] = value
+        for slot, value in zip(call.state, results[len(call.outputs):]):
+            V[slot] = value
+
+    def _shape_error(self, call: Call, exc: ShapeError, args) -> ShapeError:
+        names = [p.name for p in call.type.inputs if not p.delayed]
+        parts = []
+        for port in exc.ports:
+            i = names.index(port)
+            source = call.sources[i]
+            shape = getattr(args[i], "shape", None)
+            what = f"shape {tuple(shape)}" if shape is not None else type(args[i]).__name__
+            parts.append(f"{port} (from {source}, {what})")
+        exc.message = f"{' and '.join(parts)} do not fit: {exc.message}"
+        exc.node = call.node
+        return exc
+
+    def _when(self) -> str:
+        if self._phase == "start":
+            return "while preparing the run"
+        if self._phase == "epoch":
+            return f"at the end of epoch {self.rs.epoch + 1}"
+        return f"in epoch {self.rs.epoch + 1}, step {self.rs.step_in_epoch + 1}"
+
+    # -- static values -----------------------------------------------------------------------
+    def _static_value(self, call: Call, compute) -> tuple:
+        if self.cache is None:
+            return compute()
+        key = self._key(call)
+        value = self.cache.get(key)
+        if value is None:
+            value = tuple(compute())
+            self.cache.put(key, value)
+        return value
+
+    def _key(self, call: Call):
+        graph = self.plan.graph
+        upstream = tuple(self._key_map.get(s) for s in call.inputs)
+        key = (call.node, call.type.identifier, call.type.version,
+               json.dumps(self.params_of(call), sort_keys=True), graph.seed,
+               str(graph.base_dir), upstream)
+        for slot in call.outputs:
+            self._key_map[slot] = key
+        return key
+
+    # -- the fast path -----------------------------------------------------------------------
+    def _fast_steps(self, batches) -> None:
+        rs = self.rs
+        i = rs.step_in_epoch
+        end = len(batches)
+        if self._limit is not None:
+            end = min(end, i + max(self._limit - rs.steps, 1))
+        if self._unchecked is None:
+            self._unchecked = rs.copy()
+        step, V = self._step_fn, rs.V
+        self._interrupt = self._stop
+        j = i
+        try:
+            while j < end and not self._interrupt:
+                step(V, batches[j])
+                j += 1
+        except Exception:
+            rs.steps += j - i
+            rs.step_in_epoch = j
+            self._replay_steps(rs.steps + 1)
+            raise NodeError(f"a step failed {self._when()} and passed when replayed",
+                            node=None) from None
+        rs.steps += j - i
+        rs.step_in_epoch = j
+
+    def _replay_steps(self, target: int) -> None:
+        """Checked steps, without events, until `target` steps are done in all."""
+        rs = self.rs
+        self._replaying, self._phase = True, "step"
+        try:
+            while rs.steps < target:
+                for _ in self._checked_step(rs.batches[rs.step_in_epoch]):
+                    pass
+        finally:
+            self._replaying = False
+
+    def _check_unchecked(self) -> None:
+        """At a stop after fast steps: if a value is NaN or infinite, go back to where the
+        fast steps began and replay them on the checked path, which names node and port."""
+        start, self._unchecked = self._unchecked, None
+        if start is None or all(_finite(self.rs.V[s]) for s in self._watched_slots):
+            return
+        target = self.rs.steps
+        self.rs.load(start)
+        self._replay_steps(target)
+        raise NonFiniteError(f"the state became NaN or infinite in epoch {self.rs.epoch + 1}")
+
+
+def _finite(value) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fc":
+        return bool(np.isfinite(value).all())
+    return True
