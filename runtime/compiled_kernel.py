@@ -87,6 +87,13 @@ def fill(template: str, resolve: Callable[[str, str, bool], str]) -> str:
     return PLACEHOLDER.sub(one, template)
 
 
+def comment(text) -> str:
+    """`text` for a comment: every character that could end the line (a newline, a carriage
+    return, U+2028, ... anything unprintable) is written as its escape, so the comment stays
+    one line whatever a file's string holds."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
 def indent(text: str, depth: int) -> list[str]:
     pad = "    " * depth
     return [pad + line if line.strip() else "" for line in text.splitlines()]

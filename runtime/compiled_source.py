@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from .compiled_kernel import Kernel, fill, indent
+from .compiled_kernel import Kernel, comment, fill, indent
 from .executor import Executor
 from .nodetype import NodeContext
 from .planner import Call, Plan
@@ -191,7 +191,8 @@ class Generator:
         text = getattr(code, field) if field != "loops" else (code.loops or code.numpy)
         if not text.strip():
             return []
-        return [("    " * depth) + f"# {call.type.identifier}"] + self._code(call, text, depth)
+        return [("    " * depth) + f"# {comment(call.type.identifier)}"] \
+            + self._code(call, text, depth)
 
     # source ------------------------------------------------------------------------------
     def source(self) -> str:

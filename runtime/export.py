@@ -10,21 +10,36 @@ the same generator with the same seed as in the graph, so the batches come in th
 Running it prints one line per epoch holding the run's per-epoch metrics (the scalars the
 executor records in its history, as exact reprs) and, with --save-state, writes each
 param.tensor's final value to an .npz: the same numbers as `gradhopper run`, to rounding.
+
+Nothing from the graph file enters the script as code. Strings (the graph's name and
+description, paths, node ids in reported keys) are literals or escaped in the docstring and the
+comments, where no character can end the line; node ids become checked ASCII identifiers, unique
+and never one of Python's words, a builtin or a name the script or a kernel uses itself.
 """
 from __future__ import annotations
 
+import builtins
 import keyword
+import math
 import re
 from pathlib import Path
 
 import numpy as np
 
-from .compiled_kernel import PLACEHOLDER, fill, indent
+from . import atomicwrite
+from .compiled_kernel import PLACEHOLDER, comment, fill, indent
 from .compiled_source import Prepared, Unsupported, kernels
 from .errors import GradhopperError
 from .planner import Call, Plan
 
 RULE = 78
+# Names the script's own lines use, besides numpy's: never given to a node's variable.
+SCRIPT_NAMES = frozenset({"np", "main", "argv", "argparse", "parser", "args", "epoch", "history",
+                          "metrics", "EPOCHS"})
+RESERVED = (SCRIPT_NAMES | frozenset(dir(builtins)) | frozenset(keyword.kwlist)
+            | frozenset(keyword.softkwlist))
+_NOT_ASCII_WORD = re.compile(r"[^A-Za-z0-9_]")
+_BARE_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 
 def export(plan: Plan) -> str:
@@ -49,37 +64,58 @@ def register(sub) -> None:
 def _command(args) -> int:
     from .cli import open_graph
 
+    if args.output is not None:
+        atomicwrite.check(args.output)  # a path that cannot be written: refused before work
     _, the_plan = open_graph(args.graph, args.set)
     source = export(the_plan)
     if args.output is None:
         print(source, end="")
         return 0
-    try:
-        args.output.write_text(source, encoding="utf-8")
-    except OSError as exc:
-        raise GradhopperError(f"cannot write {args.output}: {exc.strerror}") from None
+    atomicwrite.write_text(args.output, source)  # a failure leaves the old file whole
     return 0
 
 
 def literal(value) -> str:
-    """Python source giving exactly `value`: a number, or an np.array of its elements."""
+    """Python source giving exactly `value`: a number, a string, or an np.array of them."""
     if isinstance(value, (bool, np.bool_)):
         return repr(bool(value))
     if isinstance(value, (int, np.integer)):
         return repr(int(value))
     if isinstance(value, (float, np.floating)):
-        return repr(float(value))
-    if not isinstance(value, np.ndarray):
-        raise Unsupported(f"a value of type {type(value).__name__} cannot be written out")
-    dtype = "" if value.dtype == np.float64 else f", dtype=np.{value.dtype.name}"
+        value = float(value)
+        return repr(value) if math.isfinite(value) else f'float("{value!r}")'
+    if isinstance(value, str):
+        return repr(str(value))  # escapes quotes, backslashes and every unprintable character
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "biufcU":
+        what = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
+        raise Unsupported(f"a value of type {what} cannot be written out")
+    dtype = ("" if value.dtype == np.float64 else f", dtype={value.dtype.str!r}"
+             if value.dtype.kind == "U" else f", dtype=np.{value.dtype.name}"
+             if value.dtype.kind != "b" else ", dtype=np.bool_")
     if value.ndim != 2:
-        return f"np.array({value.tolist()!r}{dtype})"
-    rows = ",\n    ".join(repr(row) for row in value.tolist())
-    return f"np.array([\n    {rows},\n]{dtype})" if len(value) else f"np.zeros({value.shape})"
+        return f"np.array({_nested(value.tolist())}{dtype})"
+    if not len(value):
+        return f"np.zeros({value.shape}{dtype})"
+    rows = ",\n    ".join(_nested(row) for row in value.tolist())
+    return f"np.array([\n    {rows},\n]{dtype})"
+
+
+def _nested(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_nested(v) for v in value) + "]"
+    return literal(value)
+
+
+def _docstring(lines: list[str]) -> str:
+    """A triple-quoted docstring of `lines` that reads back as them, whatever they hold."""
+    def escape(line: str) -> str:
+        return "".join("\\\\" if c == "\\" else '\\"' if c == '"' else
+                       c if c.isprintable() else repr(c)[1:-1] for c in line)
+    return '"""' + "\n".join(escape(line) for line in lines) + '"""'
 
 
 def _banner(text: str, depth: int = 0) -> str:
-    pad = "    " * depth
+    pad, text = "    " * depth, comment(text)
     return f"{pad}# -- {text} " + "-" * max(3, RULE - len(pad) - len(text) - 6)
 
 
@@ -94,7 +130,10 @@ class _Script:
         calls = self.step + self.epoch + ([plan.batches] if plan.batches else [])
         self.codes = kernels(plan, calls)
         self.names: dict[int, str] = {}
-        self.taken: set[str] = {"np", "main", "argparse", "epoch", "history", "metrics", "args"}
+        # the kernels' own names too (np, i, range, ...): a template's bare word stays its own
+        self.taken: set[str] = set(RESERVED) | {
+            m.group(0) for code in self.codes.values() for text in code.texts()
+            for m in _BARE_NAME.finditer(PLACEHOLDER.sub(" ", text))}
         for node_id in plan.order:
             call = plan.calls[node_id]
             for port, slot in zip(call.type.outputs, call.outputs):
@@ -106,12 +145,14 @@ class _Script:
         self.used: set[int] = set()
         self._privates: dict[tuple[str, str], str] = {}
 
-    def _fresh(self, name: str) -> str:
-        name = re.sub(r"\W", "_", name)
-        if keyword.iskeyword(name) or name[0].isdigit():
+    def _fresh(self, stem: str) -> str:
+        """A new variable named after `stem` (a node id, maybe with a port): its ASCII word
+        characters, then _2, _3, ... until it is no other variable's and no reserved word."""
+        name = _NOT_ASCII_WORD.sub("_", stem) or "node"
+        if name[0].isdigit():
             name = "_" + name
         base, n = name, 2
-        while name in self.taken:
+        while name in self.taken or name.startswith("__") and name.endswith("__"):
             name, n = f"{base}_{n}", n + 1
         self.taken.add(name)
         return name
@@ -158,7 +199,7 @@ class _Script:
                 for m in PLACEHOLDER.finditer(text) if m.group(1)}
         shown = [(k, v) for k, v in call.params.items() if v is not None
                  and (isinstance(v, (str, bool)) or k in used)]
-        return "".join(f", {k} {v}" for k, v in shown)
+        return "".join(f", {k} {v}" for k, v in shown)  # _banner escapes them
 
     # the script --------------------------------------------------------------------------
     def source(self) -> str:
@@ -167,27 +208,42 @@ class _Script:
         graph = plan.graph
         title = graph.name or (graph.path.name if graph.path else "graph")
         about = [line.rstrip() for line in (graph.description or "").splitlines()]
-        lines = [f'"""{title}', ""] + (about + [""] if about else []) + [
+        epochs = graph.epochs
+        if not isinstance(epochs, int) or isinstance(epochs, bool):
+            raise Unsupported(f"run.epochs is {type(epochs).__name__}, not a whole number")
+        lines = [_docstring([str(title), ""] + (about + [""] if about else []) + [
                  "Training as plain numpy, exported by `gradhopper export` from "
                  f"{graph.path.name if graph.path else 'an unsaved graph'}:",
                  "one block per node, in the order the graph runs them.",
                  "Static values (the data after loading, normalising and splitting, the initial",
                  "weights) were computed by gradhopper and are written out exactly.", "",
-                 "    python train.py [--epochs N] [--save-state FILE.npz]", '"""',
+                 "    python train.py [--epochs N] [--save-state FILE.npz]"]),
                  "import argparse", "", "import numpy as np", "",
-                 f"EPOCHS = {graph.epochs}", ""]
+                 f"EPOCHS = {literal(epochs)}", ""]
         lines += self._static() + self._states() + [""]
-        lines += ["def main():", "    parser = argparse.ArgumentParser()",
+        lines += ["def main(argv=None):", "    parser = argparse.ArgumentParser()",
                   '    parser.add_argument("--epochs", type=int, default=EPOCHS)',
                   '    parser.add_argument("--save-state", metavar="FILE.npz")',
-                  "    args = parser.parse_args()",
+                  "    args = parser.parse_args(argv)",
                   '    np.seterr(all="ignore")  # as in gradhopper: values, not warnings']
         lines += [f"    global {', '.join(self._state_names())}"] if self._state_names() else []
         lines += loop
-        saved = ", ".join(f"{c.node}={self.names[c.outputs[0]]}" for c in plan.states)
-        lines += ["    if args.save_state:", f"        np.savez(args.save_state, {saved})", "",
-                  "", 'if __name__ == "__main__":', "    main()", ""]
+        lines += ["    if args.save_state:", f"        np.savez(args.save_state, {self._saved()})",
+                  "    return history  # the metrics of every epoch, for a caller that imports us",
+                  "", "", 'if __name__ == "__main__":', "    main()", ""]
         return "\n".join(lines)
+
+    def _saved(self) -> str:
+        """np.savez's arguments: each state by its node id, as --save-state keys it."""
+        ids = [c.node for c in self.plan.states]
+        for node in ids:  # np.savez(file, **arrays) takes `file`; a zip name ends at a NUL
+            if node == "file" or "\0" in node:
+                raise Unsupported(f"node {node!r}: np.savez cannot save a state of this name")
+        plain = all(i.isidentifier() and i.isascii() and not keyword.iskeyword(i) for i in ids)
+        pairs = [(c.node, self.names[c.outputs[0]]) for c in self.plan.states]
+        if plain:
+            return ", ".join(f"{node}={name}" for node, name in pairs)
+        return "**{" + ", ".join(f"{node!r}: {name}" for node, name in pairs) + "}"
 
     def _state_names(self) -> list[str]:
         names = [self.names[c.outputs[0]] for c in self.plan.states]
@@ -201,8 +257,7 @@ class _Script:
             out.append(_banner(f"{call.node} ({call.type.identifier}): static, computed at "
                                f"export"))
             if call.role == "view":
-                out += [f"# shows {self.plan.calls[call.sources[0].node].node}."
-                        f"{call.sources[0].port}", ""]
+                out += [f"# shows {comment(call.sources[0])}", ""]
                 continue
             read = [(p, s) for p, s in zip(call.type.outputs, call.outputs) if s in self.used]
             out += [f"{self.names[s]} = {literal(self.V[s])}" for _, s in read]

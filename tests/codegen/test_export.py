@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import errno
 import subprocess
 import sys
 
@@ -10,9 +11,10 @@ import pytest
 from helpers import SAMPLES as SAMPLE_DIR
 from helpers import sample_plan
 
+from gradhopper.runtime import atomicwrite
 from gradhopper.runtime.cli import main
 from gradhopper.runtime.executor import Executor
-from gradhopper.runtime.export import export
+from gradhopper.runtime.export import export, literal
 
 EPOCHS = 3
 SAMPLES = ("wheat_seeds", "mazur", "xor", "sine", "softmax_minibatch")
@@ -81,3 +83,67 @@ def test_the_command_writes_the_file(tmp_path, capsys):
     assert out.read_text().startswith('"""Matt Mazur')
     history, state = run_script(out, tmp_path, epochs=1)
     assert set(state) == {"inputs", "targets", "W1", "b1", "W2", "b2"}
+
+
+def test_literals_read_back_as_the_values():
+    values = [np.array([[1.0, np.nan], [-np.inf, 0.1]]), np.array([np.inf, 2.5]),
+              np.array([[1, 2]], dtype=np.int32), np.array([True, False]), np.zeros((0, 3)),
+              np.array(['a"""\nb', "\u2028"]), float("-inf"), 'x"""\r\\', 7, True]
+    for value in values:
+        got = eval(literal(value), {"np": np})  # our own source, of our own values
+        assert type(got) is type(value)
+        if isinstance(value, np.ndarray):
+            assert got.dtype == value.dtype and got.shape == value.shape
+            assert np.array_equal(got, value, equal_nan=value.dtype.kind == "f")
+        else:
+            assert got == value
+    with pytest.raises(Exception, match="cannot be written out"):
+        literal(np.array([object()]))
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
+    return err
+
+
+def test_export_into_a_missing_folder_is_one_line_before_any_work(tmp_path, capsys):
+    out = tmp_path / "missing" / "train.py"
+    assert main(["export", str(SAMPLE_DIR / "mazur.json"), "-o", str(out)]) == 2
+    assert "does not exist" in one_line_error(capsys)
+    assert not out.parent.exists()
+
+
+@pytest.mark.parametrize("target", ["/dev/full", "folder"])
+def test_export_onto_what_is_not_a_file_is_refused(target, tmp_path, capsys):
+    (tmp_path / "folder").mkdir()
+    path = target if target.startswith("/") else str(tmp_path / target)
+    assert main(["export", str(SAMPLE_DIR / "mazur.json"), "-o", path]) == 2
+    one_line_error(capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
+
+
+def test_a_write_that_fails_midway_leaves_the_old_script_whole(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "train.py"
+    out.write_text("old script\n")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(atomicwrite.os, "fsync", full)
+    assert main(["export", str(SAMPLE_DIR / "mazur.json"), "-o", str(out)]) == 2
+    assert "No space left on device" in one_line_error(capsys)
+    assert out.read_text() == "old script\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["train.py"]  # no temporary file left
+
+
+def test_an_export_that_fails_leaves_the_old_script_whole(tmp_path, capsys):
+    """A graph the exporter refuses (a state np.savez cannot name) once the plan is built."""
+    text = (SAMPLE_DIR / "mazur.json").read_text()
+    graph = tmp_path / "g.json"
+    graph.write_text(text.replace('"W1"', '"file"').replace('"W1.', '"file.'))
+    out = tmp_path / "train.py"
+    out.write_text("old script\n")
+    assert main(["export", str(graph), "-o", str(out)]) == 2
+    assert "cannot export: node 'file'" in one_line_error(capsys)
+    assert out.read_text() == "old script\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.json", "train.py"]
