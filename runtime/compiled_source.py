@@ -137,12 +137,19 @@ class Generator:
         outputs = [p.name for p in call.type.outputs]
         own = list(call.type.state) if call.role == "function" else []
 
+        values = dict(self.codes[call.node].values)
+
         def resolve(kind: str, name: str, flat: bool) -> str:
             if kind == "param":
                 arg = f"p{i}_{name}"
                 if arg not in dict(self.params):
-                    self.params.append((arg, call.params[name]))
+                    self.params.append((arg, values[name] if name in values
+                                        else call.params[name]))
                 return arg
+            if kind == "output":
+                if name not in outputs:
+                    raise KeyError(f"the output {name}")
+                return self._slot(call.outputs[outputs.index(name)], flat)
             if name in inputs:
                 slot = call.inputs[inputs.index(name)]
                 if slot == 0:
