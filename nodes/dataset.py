@@ -5,6 +5,7 @@ from importlib import resources
 
 import numpy as np
 
+from gradhopper.runtime.compiled_kernel import Kernel
 from gradhopper.runtime.errors import GraphError, ParamError
 from gradhopper.runtime.nodetype import NodeType, Param, Port
 
@@ -57,6 +58,28 @@ def make_dataset(ctx):
     return lambda: load_csv(ctx)
 
 
+# For export: the built-in sets made as numpy code (seeds is a file of the package: exported as
+# values), and a CSV read as load_csv reads it (a first row holding a non-number is a header).
+BUILT_IN_CODE = {
+    "xor": "{X} = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])\n"
+           "{y} = np.array([0.0, 1.0, 1.0, 0.0])",
+    "sine": "{X} = np.linspace(-np.pi, np.pi, 64).reshape(64, 1)\n{y} = np.sin({X})",
+}
+CSV_CODE = """{data} = np.genfromtxt({$csv}, delimiter=",", encoding="utf-8-sig", ndmin=2)
+if np.isnan({data}[0]).any():  # a header row
+    {data} = {data}[1:]
+{y} = {data}[:, {$label_column}]
+{X} = np.delete({data}, {$label_column} % {data}.shape[1], axis=1)"""
+
+
+def dataset_kernel(ctx):
+    if ctx.params["name"] is not None:
+        code = BUILT_IN_CODE.get(ctx.params["name"])
+        return Kernel(numpy=code) if code else None
+    reshape = "\n{y} = {y}.reshape(-1, 1)" if ctx.params["task"] == "regression" else ""
+    return Kernel(numpy=CSV_CODE + reshape, values=(("csv", str(ctx.path(ctx.params["path"]))),))
+
+
 def validate_dataset(params: dict) -> None:
     if (params["name"] is None) == (params["path"] is None):
         raise ParamError("give either a built-in name or a CSV path, not both or neither",
@@ -79,6 +102,7 @@ DATASET = NodeType(
                   doc="For a CSV: classification gives y as (n,), regression as (n, 1). "
                       "Built-in data sets bring their own.")),
     validate=validate_dataset,
+    kernel=dataset_kernel,
     doc="Loads a data set: the features X and the labels y, one row per sample.",
 )
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradhopper.runtime.compiled_kernel import Kernel
 from gradhopper.runtime.errors import GraphError, ParamError
-from gradhopper.runtime.nodetype import NodeType, Param, Port
+from gradhopper.runtime.nodetype import NodeType, Param, Port, node_seed
 
 from .checks import matrix, same_rows, samples
 
@@ -41,6 +42,21 @@ def make_split(ctx):
                              param="folds" if p["folds"] >= 2 else "train_fraction")
         return X[train], Y[train], X[test], Y[test]
     return split
+
+
+def split_kernel(ctx):
+    """For export: the same draws and the same rows held out (a stratified fold: as values)."""
+    p = ctx.params
+    if p["folds"] >= 2 and p["stratified"]:
+        return None
+    order = ("{order} = np.random.default_rng({$seed}).permutation(len({X}))" if p["shuffle"]
+             else "{order} = np.arange(len({X}))")
+    test = ("{test} = np.array_split({order}, {$folds})[{$fold}]" if p["folds"] >= 2 else
+            "{test} = {order}[round(len({order}) * {$train_fraction}):]")
+    return Kernel(numpy="\n".join([order, test, "{train} = {order}[~np.isin({order}, {test})]",
+                                   "{X_train}, {Y_train} = {X}[{train}], {Y}[{train}]",
+                                   "{X_test}, {Y_test} = {X}[{test}], {Y}[{test}]"]),
+                  values=(("seed", node_seed(p["seed"], ctx.run_seed, ctx.node_id)),))
 
 
 def validate_split(p: dict) -> None:
@@ -81,6 +97,7 @@ SPLIT = NodeType(
                   doc="Give every fold the same mix of classes as the whole data set.")),
     check=check_split,
     validate=validate_split,
+    kernel=split_kernel,
     doc="Splits the samples into a training set and a test set, so that accuracy can be "
         "measured on data the network never trained on.",
 )

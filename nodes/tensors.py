@@ -5,8 +5,9 @@ import math
 
 import numpy as np
 
+from gradhopper.runtime.compiled_kernel import Kernel
 from gradhopper.runtime.errors import ParamError
-from gradhopper.runtime.nodetype import NodeType, Param, Port
+from gradhopper.runtime.nodetype import NodeType, Param, Port, node_seed
 
 
 def initial_value(ctx) -> np.ndarray:
@@ -23,6 +24,23 @@ def initial_value(ctx) -> np.ndarray:
         limit = math.sqrt(6.0 / (shape[0] + shape[-1]))
         return ctx.rng().uniform(-limit, limit, shape)
     return ctx.rng().uniform(p["low"], p["high"], shape)
+
+
+INIT_CODE = {  # for export: the same start value, from the same generator
+    "values": "{value} = np.array({$values}, dtype=np.float64)",
+    "zeros": "{value} = np.zeros({$shape})",
+    "normal": "{value} = np.random.default_rng({$seed}).normal(0.0, {$std}, {$shape})",
+    "xavier": "{limit} = np.sqrt(6.0 / {$fans})  # Glorot: fan in + fan out\n"
+              "{value} = np.random.default_rng({$seed}).uniform(-{limit}, {limit}, {$shape})",
+    "uniform": "{value} = np.random.default_rng({$seed}).uniform({$low}, {$high}, {$shape})",
+}
+
+
+def tensor_kernel(ctx):
+    p, shape = ctx.params, tuple(ctx.params["shape"])
+    return Kernel(numpy=INIT_CODE[p["init"]], values=(
+        ("seed", node_seed(p["seed"], ctx.run_seed, ctx.node_id)), ("shape", shape),
+        ("fans", float(shape[0] + shape[-1]))))
 
 
 def validate_tensor(params: dict) -> None:
@@ -63,6 +81,7 @@ TENSOR = NodeType(
                   doc="Seeds this tensor's random start; empty uses the run's seed.")),
     role="state",
     validate=validate_tensor,
+    kernel=tensor_kernel,
     doc="A tensor that training changes, such as a layer's weights: it starts from its init, "
         "and the value arriving on next becomes its value at the next step.",
 )

@@ -10,8 +10,11 @@ Templates are Python statements with placeholders:
   holds the value there. An unconnected optional input has no variable: branch on
   ``ctx.connected`` instead of naming it.
 - ``{port.flat}``: a 1-D view of that array, for element-by-element loops (``loops`` only).
-- ``{$param}``: the value of a parameter. Export writes it as a literal; the compiled engine
-  passes it in at run time, so changing it does not compile again (the code is the cache key).
+- ``{$param}``: the value of a parameter, or of one of the kernel's ``values`` (what the node
+  computed for its code from parameters and the file: a resolved path, seed material). Export
+  writes it as a literal; the compiled engine passes it in at run time, so changing it does not
+  compile again (the code is the cache key). A string from a file enters code only this way.
+- ``{out.port}``: the output `port` where an input has the same name (data.normalize's X).
 - any other ``{name}``: a temporary private to this node (loop sums, a reduction's total).
 
 Two forms of one computation:
@@ -26,6 +29,10 @@ replaces, when nothing later in the step reads the old value, instead of copying
 State that starts as None in the interpreter starts as zeros in generated code: a kernel must
 give the same numbers from zeros (momentum: 0.9 * 0 + grad == grad).
 
+A static node's ``numpy`` computes its outputs once, at the start of the exported script (the
+data loaded, normalised and split as the graph does it); a ``state`` node's sets ``{value}``,
+its initial value. Without one, export writes the values the runtime computed.
+
 Roles other than ``function`` use the other fields: a ``reduce`` node's ``start`` runs at the
 start of every epoch, ``numpy`` adds one value and ``finish`` sets the output. A ``batches``
 node's ``setup`` runs once, and its ``numpy`` once per epoch, setting ``{batches}`` to the list
@@ -38,7 +45,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-PLACEHOLDER = re.compile(r"\{(\$?)([A-Za-z_]\w*)(\.flat)?\}")
+PLACEHOLDER = re.compile(r"\{(\$|out\.)?([A-Za-z_]\w*)(\.flat)?\}")
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class Kernel:
     start: str = ""
     finish: str = ""
     in_place: bool = False  # the loops read element i of every input before writing element i
+    values: tuple[tuple[str, object], ...] = ()  # (name, value) pairs that {$name} also finds
 
     def texts(self) -> tuple[str, ...]:
         return (self.numpy, self.loops or "", self.setup, self.start, self.finish)
@@ -65,7 +73,7 @@ def each_element(*assignments: tuple[str, str], scalars: tuple[str, ...] = ()) -
 
     def element(match) -> str:
         param, name, _ = match.groups()
-        if param or name in scalars:
+        if param == "$" or name in scalars:
             return match.group(0)
         return f"{{{name}.flat}}[i]"
     first = assignments[0][0]
@@ -78,13 +86,21 @@ def each_element(*assignments: tuple[str, str], scalars: tuple[str, ...] = ()) -
 def fill(template: str, resolve: Callable[[str, str, bool], str]) -> str:
     """`template` with each placeholder replaced by resolve(kind, name, flat).
 
-    kind is "param" for ``{$name}``, else "name"; resolve raises KeyError for a name it does not
-    know, which the generators report as the node having no usable code.
+    kind is "param" for ``{$name}``, "output" for ``{out.name}``, else "name"; resolve raises
+    KeyError for a name it does not know, which the generators report as the node having no
+    usable code.
     """
     def one(match) -> str:
-        param, name, flat = match.groups()
-        return resolve("param" if param else "name", name, bool(flat))
+        sigil, name, flat = match.groups()
+        return resolve({"$": "param", "out.": "output"}.get(sigil, "name"), name, bool(flat))
     return PLACEHOLDER.sub(one, template)
+
+
+def comment(text) -> str:
+    """`text` for a comment: every character that could end the line (a newline, a carriage
+    return, U+2028, ... anything unprintable) is written as its escape, so the comment stays
+    one line whatever a file's string holds."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def indent(text: str, depth: int) -> list[str]:

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from .compiled_kernel import Kernel, fill, indent
+from .compiled_kernel import Kernel, comment, fill, indent
 from .executor import Executor
 from .nodetype import NodeContext
 from .planner import Call, Plan
@@ -137,12 +137,19 @@ class Generator:
         outputs = [p.name for p in call.type.outputs]
         own = list(call.type.state) if call.role == "function" else []
 
+        values = dict(self.codes[call.node].values)
+
         def resolve(kind: str, name: str, flat: bool) -> str:
             if kind == "param":
                 arg = f"p{i}_{name}"
                 if arg not in dict(self.params):
-                    self.params.append((arg, call.params[name]))
+                    self.params.append((arg, values[name] if name in values
+                                        else call.params[name]))
                 return arg
+            if kind == "output":
+                if name not in outputs:
+                    raise KeyError(f"the output {name}")
+                return self._slot(call.outputs[outputs.index(name)], flat)
             if name in inputs:
                 slot = call.inputs[inputs.index(name)]
                 if slot == 0:
@@ -191,7 +198,8 @@ class Generator:
         text = getattr(code, field) if field != "loops" else (code.loops or code.numpy)
         if not text.strip():
             return []
-        return [("    " * depth) + f"# {call.type.identifier}"] + self._code(call, text, depth)
+        return [("    " * depth) + f"# {comment(call.type.identifier)}"] \
+            + self._code(call, text, depth)
 
     # source ------------------------------------------------------------------------------
     def source(self) -> str:

@@ -27,11 +27,16 @@ def context(identifier, connected, **params):
 PORTS = {p.name for nt in TYPES.values() for p in nt.inputs + nt.outputs} | {"velocity"}
 
 
-def run_template(text, values, params):
-    """Execute a template: ports by their own names, temporaries as t_NAME."""
+def run_template(text, values, params, own=()):
+    """Execute a template: ports by their own names ({out.X} as out_X), temporaries as t_NAME;
+    {$name} is a parameter or one of the kernel's own values `own`."""
+    own = dict(own)
+
     def resolve(kind, name, flat):
         if kind == "param":
-            return repr(params[name])
+            return repr(own[name] if name in own else params[name])
+        if kind == "output":
+            return f"out_{name}"
         if flat:
             return f"{name}_flat"
         return name if name in PORTS else f"t_{name}"
@@ -59,10 +64,78 @@ def check_both_forms(identifier, inputs, expected, connected=None, state=None, *
                                        err_msg=f"{identifier} {params} {form}: {name}")
 
 
-def test_every_node_that_runs_per_step_has_a_kernel():
-    static = {"data.dataset", "data.normalize", "data.onehot", "data.split", "input.number",
-              "param.tensor", "view.value", "view.plot", "view.heatmap"}
-    assert {nt.identifier for nt in node_types() if nt.kernel} == set(TYPES) - static
+def test_every_node_that_computes_has_a_kernel():
+    """Per-step and per-epoch nodes for both generators; static ones for export (a number
+    needs none: it is its value)."""
+    without = {"input.number", "view.value", "view.plot", "view.heatmap"}
+    assert {nt.identifier for nt in node_types() if nt.kernel} == set(TYPES) - without
+
+
+def run_static(identifier, inputs, connected=(), base_dir=None, **params):
+    """The static kernel's numpy form and the node's own function, on the same inputs."""
+    nt = TYPES[identifier]
+    ctx = NodeContext("a node", nt.resolve_params(params), run_seed=4, base_dir=base_dir,
+                      connected=frozenset(connected or inputs))
+    code = nt.kernel(ctx)
+    out = run_template(code.numpy, dict(inputs), ctx.params, code.values)
+    return out, nt.make(ctx)
+
+
+@pytest.mark.parametrize("method", ["minmax", "zscore"])
+def test_normalize_and_onehot(method):
+    X = rng.normal(size=(9, 3))
+    X[:, 1] = 2.5  # a constant column becomes 0
+    out, scale = run_static("data.normalize", {"X": X}, method=method)
+    assert np.array_equal(out["out_X"], scale(X))
+    y = rng.integers(3, 6, 9).astype(float)
+    out, onehot = run_static("data.onehot", {"y": y})
+    assert np.array_equal(out["Y"], onehot(y))
+
+
+@pytest.mark.parametrize("params", [{}, {"shuffle": False}, {"seed": 7, "train_fraction": 0.3},
+                                    {"folds": 3, "fold": 2}, {"folds": 4, "shuffle": False}])
+def test_split_draws_the_same_rows(params):
+    X, Y = rng.normal(size=(11, 2)), np.eye(3)[rng.integers(0, 3, 11)]
+    out, split = run_static("data.split", {"X": X, "Y": Y}, **params)
+    for got, want in zip([out[k] for k in ("X_train", "Y_train", "X_test", "Y_test")],
+                         split(X, Y)):
+        assert np.array_equal(got, want)
+
+
+def test_a_stratified_split_has_no_code():
+    nt = TYPES["data.split"]
+    ctx = NodeContext("s", nt.resolve_params({"folds": 3, "stratified": True}))
+    assert nt.kernel(ctx) is None
+
+
+@pytest.mark.parametrize("params", [
+    {"shape": [3, 2]}, {"shape": [4], "low": -1.0, "high": 2.0, "seed": 5},
+    {"shape": [3, 2], "init": "normal", "std": 0.3}, {"shape": [5, 3], "init": "xavier"},
+    {"shape": [2], "init": "zeros"}, {"shape": [2, 2], "init": "values",
+                                      "values": [[0.15, 0.25], [0.2, 0.3]]}])
+def test_tensors_start_from_the_same_draws(params):
+    out, start = run_static("param.tensor", {}, **params)
+    assert np.array_equal(out["value"], start)
+
+
+@pytest.mark.parametrize("name", ["xor", "sine"])
+def test_built_in_data_sets_are_made_the_same(name):
+    out, make = run_static("data.dataset", {}, name=name)
+    X, y = make()
+    assert np.array_equal(out["X"], X) and np.array_equal(out["y"], y)
+
+
+@pytest.mark.parametrize("header, label, task", [(True, -1, "classification"),
+                                                 (False, 0, "regression")])
+def test_a_csv_is_read_the_same(header, label, task, tmp_path):
+    data = rng.normal(size=(6, 4))
+    text = ("a,b,c,d\n" if header else "") + "\n".join(",".join(repr(float(v)) for v in row)
+                                                       for row in data) + "\n\n"
+    (tmp_path / "d.csv").write_text(text)
+    out, load = run_static("data.dataset", {}, base_dir=tmp_path, path="d.csv",
+                           label_column=label, task=task)
+    X, y = load()
+    assert np.array_equal(out["X"], X) and np.array_equal(out["y"], y)
 
 
 @pytest.mark.parametrize("fn", ["sigmoid", "tanh", "relu", "linear", "softmax"])
