@@ -1,0 +1,278 @@
+"""Auto-layout: any graph placed so that it reads like the algorithm it computes.
+
+Bands, top to bottom: the test pass (per-epoch twins of forward nodes, sharing their weights),
+the forward pass, each layer's parameters and updates, the backward pass. Columns, left to
+right: the data, then the forward pass by longest path from the data; a layer's trainable
+tensors and their updates take a column just left of the node that reads them; a backward node
+sits in the column of the forward node it mirrors (the loss's column less its distance from the
+loss), so the backward pass runs right to left beneath; a test node shares its twin's column;
+a view goes one column right of everything it shows, in the band of what it shows.
+
+Nodes are classified by structure and by what their types declare, never by type id: the
+planner's rates (static, state, step, epoch), role "view", a delayed input (what feeds one is an
+update), and part "loss" (what lies downstream of it, per step, is the backward pass).
+
+Within a column the order comes from igraph's Sugiyama layout (barycentric crossing reduction
+over the columns we fix), kept inside each band. Sizes come from `size(node, node_type)`, so
+that the editor can pass the real ones; nodes are stacked with gaps, so none overlap.
+Cost: O(nodes + edges) here, plus igraph's crossing reduction, which sees only the edges that
+span at most LONG_SPAN columns (a wire from one slider to every update would add a dummy vertex
+per column crossed and tell the ordering nothing).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Callable
+
+from .errors import GradhopperError
+from .graph import Graph, Node
+from .nodetype import NodeType
+from .planner import _rates, _topological
+from .registry import Registry
+
+BANDS = ("test", "forward", "param", "update", "backward")
+COLUMN_GAP = 90.0  # px between columns: room for the wires
+ROW_GAP = 30.0  # px between nodes stacked in one column of a band
+BAND_GAP = 80.0  # px between bands
+HEADER = 40.0  # a node's title bar; ports follow, PORT_STEP apart
+PORT_STEP = 26.0
+LONG_SPAN = 6  # longer edges are left out of the crossing reduction
+
+Size = Callable[[Node, NodeType | None], tuple[float, float]]
+
+
+def node_size(node: Node, node_type: NodeType | None) -> tuple[float, float]:
+    """An estimate of a node's drawn size from its title and its ports; the editor has the
+    real one."""
+    ports = max(len(node_type.inputs), len(node_type.outputs)) if node_type else 1
+    width = min(400.0, max(170.0, 8.0 * len(node.id) + 60.0))
+    return width, min(200.0, HEADER + PORT_STEP * max(ports, 1) + 10.0)
+
+
+def port_offset(index: int) -> float:
+    """How far below a node's top its index-th input (or output) port sits, by `node_size`."""
+    return HEADER + PORT_STEP * (index + 0.5)
+
+
+def layout(graph: Graph, registry: Registry,
+           size: Size = node_size) -> dict[str, tuple[float, float]]:
+    """The top-left corner of every node, by id."""
+    if not graph.nodes:
+        return {}
+    shape = _Shape(graph, registry)
+    band, slot = shape.place()
+    columns = {s: i for i, s in enumerate(sorted(set(slot.values())))}
+    col = {n: columns[slot[n]] for n in graph.nodes}
+    order = _order(graph, col)
+    sizes = {n: size(node, shape.types.get(n)) for n, node in graph.nodes.items()}
+    cells: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for n in sorted(graph.nodes, key=order.__getitem__):
+        cells[band[n], col[n]].append(n)
+    widths = [0.0] * len(columns)
+    for n, c in col.items():
+        widths[c] = max(widths[c], sizes[n][0])
+    lefts, x = [], 0.0
+    for w in widths:
+        lefts.append(x)
+        x += w + COLUMN_GAP
+    heights = {b: 0.0 for b in BANDS}
+    for (b, _), members in cells.items():
+        heights[b] = max(heights[b], sum(sizes[n][1] + ROW_GAP for n in members) - ROW_GAP)
+    tops, y = {}, 0.0
+    for b in BANDS:
+        tops[b] = y
+        y += heights[b] + BAND_GAP if heights[b] else 0.0
+    lift = tops["forward"]  # the forward row stays at y = 0, the test pass above it
+    pos = {}
+    for (b, c), members in cells.items():
+        y = tops[b] - lift
+        for n in members:
+            pos[n] = (lefts[c], y)
+            y += sizes[n][1] + ROW_GAP
+    return pos
+
+
+def apply_layout(graph: Graph, registry: Registry, size: Size = node_size) -> dict:
+    """Lay the graph out and write each node's ui "pos"; subscribers get one graph_changed."""
+    pos = layout(graph, registry, size)
+    for n, (x, y) in pos.items():
+        graph.nodes[n].ui["pos"] = [round(x, 1), round(y, 1)]
+    graph.changed()
+    return pos
+
+
+def _order(graph: Graph, col: dict[str, int]) -> dict[str, float]:
+    """Each node's place within its column, from igraph's Sugiyama crossing reduction."""
+    import igraph
+
+    ids = list(graph.nodes)
+    index = {n: i for i, n in enumerate(ids)}
+    edges = sorted({(index[e.src.node], index[e.dst.node]) for e in graph.edges
+                    if e.src.node != e.dst.node
+                    and abs(col[e.src.node] - col[e.dst.node]) <= LONG_SPAN})
+    g = igraph.Graph(n=len(ids), edges=edges, directed=True)
+    coords = g.layout_sugiyama(layers=[col[n] for n in ids]).coords
+    return {n: (coords[index[n]][0], index[n]) for n in ids}
+
+
+class _Shape:
+    """The graph's structure as the layout sees it: rates, roles, the loss, twins."""
+
+    def __init__(self, graph: Graph, registry: Registry):
+        self.graph = graph
+        self.types = {n: _type(registry, node.type) for n, node in graph.nodes.items()}
+        self.delayed = [e for e in graph.edges if self._delayed(e)]
+        self.live = [e for e in graph.edges if not self._delayed(e)]
+        self.preds: dict[str, list[str]] = {n: [] for n in graph.nodes}
+        self.succs: dict[str, list[str]] = {n: [] for n in graph.nodes}
+        self.into: dict[tuple[str, str], tuple[str, str]] = {}
+        for e in self.live:
+            self.preds[e.dst.node].append(e.src.node)
+            self.succs[e.src.node].append(e.dst.node)
+            self.into[e.dst.node, e.dst.port] = (e.src.node, e.src.port)
+        self.order, self.rate = self._rates()
+
+    def _delayed(self, e) -> bool:
+        nt = self.types[e.dst.node]
+        port = nt.input(e.dst.port) if nt else None
+        return bool(port and port.delayed)
+
+    def _role(self, n: str) -> str:
+        return self.types[n].role if self.types[n] else "function"
+
+    def _rates(self):
+        """The planner's rates; a graph it cannot plan (a cycle, an unknown type) is drawn as
+        if every node were static, in the order its edges allow."""
+        try:
+            if all(self.types.values()):
+                order = _topological(self.graph, self.live)
+                return order, _rates(self.graph, self.types, order, self.live, self.delayed)
+        except GradhopperError:
+            pass
+        seen, order = set(), []
+        for n in self.graph.nodes:  # depth-first, tolerating cycles
+            stack = [(n, iter(self.preds[n]))]
+            while stack:
+                m, it = stack[-1]
+                seen.add(m)
+                nxt = next((p for p in it if p not in seen), None)
+                if nxt is None:
+                    stack.pop()
+                    if m not in order:
+                        order.append(m)
+                else:
+                    stack.append((nxt, iter(self.preds[nxt])))
+        return order, {n: "static" for n in order}
+
+    def _descendants(self, starts) -> set[str]:
+        seen, todo = set(), list(starts)
+        while todo:
+            n = todo.pop()
+            for m in self.succs[n]:
+                if m not in seen:
+                    seen.add(m)
+                    todo.append(m)
+        return seen
+
+    def place(self) -> tuple[dict[str, str], dict[str, int]]:
+        """Each node's band and its column slot (slots are compacted into columns later)."""
+        rate, order = self.rate, self.order
+        views = {n for n in order if self._role(n) == "view"}
+        updates = {e.src.node for e in self.delayed}
+        trained = {e.dst.node for e in self.delayed}
+        losses = [n for n in order if self.types[n] and self.types[n].part == "loss"
+                  and rate[n] == "step"]
+        after_loss = self._descendants(losses)
+        backward = {n for n in after_loss if rate[n] == "step"} - updates - views
+        params = {n for n in order if rate[n] == "state" and n in trained}
+        test = {n for n in order if rate[n] == "epoch" and n not in after_loss} - views
+        placed_later = views | updates | backward | params
+        feeds_spine = set()
+        for n in reversed(order):  # static nodes that feed the data, forward or test pass
+            if rate[n] in ("static", "state") and n not in placed_later and (
+                    any(m in feeds_spine or rate[m] in ("step", "epoch") and m not in
+                        placed_later for m in self.succs[n]) or not self.succs[n]):
+                feeds_spine.add(n)
+        settings = {n for n in order if rate[n] in ("static", "state")} - feeds_spine - params
+        spine = [n for n in order if n not in placed_later and n not in settings]
+        twins = self._twins(test)
+        rank: dict[str, int] = {}
+        per_epoch = [n for n in spine if rate[n] == "epoch"]  # after the rest: twins first
+        for n in [n for n in spine if rate[n] != "epoch"] + per_epoch:
+            r = max((rank[p] + 1 for p in self.preds[n] if p in rank), default=0)
+            rank[n] = max(r, rank[twins[n]]) if n in twins else r
+        for n in spine:  # a source sits just left of its first reader
+            if not any(p in rank for p in self.preds[n]):
+                rank[n] = min((rank[m] for m in self.succs[n] if m in rank), default=1) - 1
+        band = {n: "test" if n in test else "forward" for n in spine}
+        slot = {n: 2 * rank[n] for n in spine}
+        for n in params:
+            readers = [rank[m] for m in self.succs[n] if m in rank]
+            slot[n], band[n] = 2 * min(readers, default=1) - 1, "param"
+        for e in self.delayed:
+            if e.src.node in updates and e.dst.node in slot:
+                slot[e.src.node], band[e.src.node] = slot[e.dst.node], "update"
+        depth = {n: rank[n] for n in losses}
+        for n in order:
+            if n in backward:
+                depth[n] = min((depth[p] - 1 for p in self.preds[n] if p in depth), default=0)
+                slot[n], band[n] = 2 * max(depth[n], 0), "backward"
+        for n in updates - set(slot):  # an update of nothing we placed: beside its gradient
+            slot[n] = min((slot[p] for p in self.preds[n] if p in slot), default=0)
+            band[n] = "update"
+        for n in reversed(order):  # a setting sits just left of what it feeds
+            if n in settings:
+                fed = [m for m in self.succs[n] if m in slot]
+                first = min(fed, key=slot.__getitem__, default=None)
+                slot[n] = slot[first] - 1 if first else 0
+                band[n] = band[first] if first else "forward"
+        for n in views:
+            shown = [p for p in self.preds[n] if p in slot]
+            last = max(shown, key=slot.__getitem__, default=None)
+            slot[n] = slot[last] + 1 if last else 0
+            band[n] = band[last] if last else "forward"
+        return band, slot
+
+    def _twins(self, test: set[str]) -> dict[str, str]:
+        """Each test-pass node's forward twin: same type and parameters, and every input fed
+        by the same wire as the twin's, by the twin's source's own twin, or by data."""
+        twins: dict[str, str] = {}
+        by_source: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        for (dst, port), src in self.into.items():
+            by_source[src + (port,)].append(dst)
+        for n in self.order:
+            if n not in test or not self.types[n]:
+                continue
+            node = self.graph.nodes[n]
+            candidates = set()
+            for p in self.types[n].inputs:
+                src = self.into.get((n, p.name))
+                if src is None:
+                    continue
+                shared = src if src[0] not in twins else (twins[src[0]], src[1])
+                candidates |= set(by_source[shared + (p.name,)])
+            for f in sorted(candidates):
+                other = self.graph.nodes[f]
+                if (f != n and self.rate[f] == "step" and other.type == node.type
+                        and other.params == node.params and self._inputs_match(n, f, twins)):
+                    twins[n] = f
+                    break
+        return twins
+
+    def _inputs_match(self, n: str, f: str, twins: dict[str, str]) -> bool:
+        for p in self.types[n].inputs:
+            a, b = self.into.get((n, p.name)), self.into.get((f, p.name))
+            if a == b or a is None or b is None:
+                continue
+            if twins.get(a[0]) == b[0] and a[1] == b[1]:
+                continue
+            if self.rate[a[0]] != "static":  # a data input may differ, nothing else
+                return False
+        return True
+
+
+def _type(registry: Registry, identifier: str) -> NodeType | None:
+    try:
+        return registry.get(identifier)
+    except GradhopperError:
+        return None
