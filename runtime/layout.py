@@ -34,9 +34,11 @@ BANDS = ("test", "forward", "param", "update", "backward")
 COLUMN_GAP = 90.0  # px between columns: room for the wires
 ROW_GAP = 30.0  # px between nodes stacked in one column of a band
 BAND_GAP = 80.0  # px between bands
+LIFT = 130.0  # px a node sits above its band's row when a long wire leaves or reaches it
 HEADER = 40.0  # a node's title bar; ports follow, PORT_STEP apart
 PORT_STEP = 26.0
-LONG_SPAN = 6  # longer edges are left out of the crossing reduction
+LONG_SPAN = 12  # longer edges are left out of the crossing reduction (in slots)
+SLOTS = 4  # column slots per rank: a layer's inputs (x, W, b) get a column each before it
 
 Size = Callable[[Node, NodeType | None], tuple[float, float]]
 
@@ -75,20 +77,39 @@ def layout(graph: Graph, registry: Registry,
     for w in widths:
         lefts.append(x)
         x += w + COLUMN_GAP
-    heights = {b: 0.0 for b in BANDS}
+    raised = _raised(graph, band, col, cells)
+    local: dict[str, float] = {}  # each node's top, from its band's row
+    above = {b: 0.0 for b in BANDS}
+    below = {b: 0.0 for b in BANDS}
     for (b, _), members in cells.items():
-        heights[b] = max(heights[b], sum(sizes[n][1] + ROW_GAP for n in members) - ROW_GAP)
-    tops, y = {}, 0.0
+        y = 0.0
+        for n in sorted(members, key=lambda m: m not in raised):
+            local[n] = -LIFT if n in raised else y
+            y = max(y, local[n] + sizes[n][1] + ROW_GAP)
+            above[b] = max(above[b], LIFT if n in raised else 0.0)
+        below[b] = max(below[b], y - ROW_GAP)
+    rows, y = {}, 0.0
     for b in BANDS:
-        tops[b] = y
-        y += heights[b] + BAND_GAP if heights[b] else 0.0
-    lift = tops["forward"]  # the forward row stays at y = 0, the test pass above it
-    pos = {}
-    for (b, c), members in cells.items():
-        y = tops[b] - lift
-        for n in members:
-            pos[n] = (lefts[c], y)
-            y += sizes[n][1] + ROW_GAP
+        if above[b] or below[b]:
+            rows[b] = y + above[b]
+            y = rows[b] + below[b] + BAND_GAP
+    origin = rows.get("forward", 0.0)  # the forward row stays at y = 0, the test pass above
+    return {n: (lefts[col[n]], rows[band[n]] - origin + local[n]) for n in graph.nodes}
+
+
+def _raised(graph: Graph, band: dict, col: dict, cells: dict) -> set[str]:
+    """The ends of each wire that would run along its band's row through the nodes between:
+    they sit above the row, so that the wire passes over it (the targets' wire to the loss)."""
+    busy = defaultdict(set)
+    for (b, c) in cells:
+        busy[b].add(c)
+    raised = set()
+    for e in graph.edges:
+        u, v = e.src.node, e.dst.node
+        if band[u] == band[v] in ("test", "forward") and \
+                any(col[u] < c < col[v] for c in busy[band[u]]):
+            raised |= {u, v}
+    return raised
     return pos
 
 
@@ -126,7 +147,9 @@ class _Shape:
         self.preds: dict[str, list[str]] = {n: [] for n in graph.nodes}
         self.succs: dict[str, list[str]] = {n: [] for n in graph.nodes}
         self.into: dict[tuple[str, str], tuple[str, str]] = {}
+        self.readers: dict[str, list] = {n: [] for n in graph.nodes}
         for e in self.live:
+            self.readers[e.src.node].append(e.dst)
             self.preds[e.dst.node].append(e.src.node)
             self.succs[e.src.node].append(e.dst.node)
             self.into[e.dst.node, e.dst.port] = (e.src.node, e.src.port)
@@ -136,6 +159,10 @@ class _Shape:
         nt = self.types[e.dst.node]
         port = nt.input(e.dst.port) if nt else None
         return bool(port and port.delayed)
+
+    def _port_index(self, end) -> int:
+        nt = self.types[end.node]
+        return [p.name for p in nt.inputs].index(end.port) if nt else 0
 
     def _role(self, n: str) -> str:
         return self.types[n].role if self.types[n] else "function"
@@ -204,11 +231,24 @@ class _Shape:
         for n in spine:  # a source sits just left of its first reader
             if not any(p in rank for p in self.preds[n]):
                 rank[n] = min((rank[m] for m in self.succs[n] if m in rank), default=1) - 1
-        band = {n: "test" if n in test else "forward" for n in spine}
-        slot = {n: 2 * rank[n] for n in spine}
+        feeds_test = set(test)
+        for n in reversed(order):  # data that the test pass reads sits level with it
+            if n in feeds_spine and any(m in feeds_test for m in self.succs[n]):
+                feeds_test.add(n)
+        band = {n: "test" if n in feeds_test else "forward" for n in spine}
+        slot = {n: SLOTS * rank[n] for n in spine}
+        groups = defaultdict(list)
         for n in params:
-            readers = [rank[m] for m in self.succs[n] if m in rank]
-            slot[n], band[n] = 2 * min(readers, default=1) - 1, "param"
+            reads = [(rank[d.node], self._port_index(d)) for d in self.readers[n]
+                     if d.node in rank]
+            r, port = min(reads, default=(1, 0), key=lambda rp: (rp[0], -rp[1]))
+            groups[r].append((any(m in backward for m in self.succs[n]), port, n))
+        for r, group in groups.items():  # a column each, left of the first reader; closest
+            group.sort()  # to it the tensor the backward pass reads, then by the port it feeds
+            width = min(len(group), SLOTS - 1)
+            for k, (_, _, n) in enumerate(group):
+                slot[n] = SLOTS * r - width + max(k - len(group) + width, 0)
+                band[n] = "param"
         for e in self.delayed:
             if e.src.node in updates and e.dst.node in slot:
                 slot[e.src.node], band[e.src.node] = slot[e.dst.node], "update"
@@ -216,16 +256,19 @@ class _Shape:
         for n in order:
             if n in backward:
                 depth[n] = min((depth[p] - 1 for p in self.preds[n] if p in depth), default=0)
-                slot[n], band[n] = 2 * max(depth[n], 0), "backward"
+                slot[n], band[n] = SLOTS * max(depth[n], 0), "backward"
+        for n in backward:  # what only feeds updates (a gradient) sits under the first one
+            if self.succs[n] and all(m in updates and m in slot for m in self.succs[n]):
+                slot[n] = min(slot[m] for m in self.succs[n])
         for n in updates - set(slot):  # an update of nothing we placed: beside its gradient
             slot[n] = min((slot[p] for p in self.preds[n] if p in slot), default=0)
             band[n] = "update"
         for n in reversed(order):  # a setting sits just left of what it feeds
             if n in settings:
-                fed = [m for m in self.succs[n] if m in slot]
-                first = min(fed, key=slot.__getitem__, default=None)
-                slot[n] = slot[first] - 1 if first else 0
-                band[n] = band[first] if first else "forward"
+                fed = sorted((m for m in self.succs[n] if m in slot), key=slot.__getitem__)
+                middle = fed[0] if fed else None
+                slot[n] = slot[middle] - 1 if middle else 0
+                band[n] = band[middle] if middle else "forward"
         for n in views:
             shown = [p for p in self.preds[n] if p in slot]
             last = max(shown, key=slot.__getitem__, default=None)
