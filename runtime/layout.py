@@ -30,13 +30,16 @@ from .nodetype import NodeType
 from .planner import _rates, _topological
 from .registry import Registry
 
-BANDS = ("test", "forward", "param", "update", "backward")
+# "setting": a slider feeding several updates, beneath them; the backward pass has two rows:
+# the nodes an odd number of steps from the loss (the deltas) run beneath the others.
+BANDS = ("test", "forward", "param", "update", "setting", "backward", "backward_low")
 COLUMN_GAP = 90.0  # px between columns: room for the wires
 ROW_GAP = 30.0  # px between nodes stacked in one column of a band
-BAND_GAP = 80.0  # px between bands
+BAND_GAP = 130.0  # px between bands: room for the backdrops' margins and titles
 LIFT = 130.0  # px a node sits above its band's row when a long wire leaves or reaches it
-HEADER = 40.0  # a node's title bar; ports follow, PORT_STEP apart
-PORT_STEP = 26.0
+STAGGER = 70.0  # px each tensor sits below the one left of it, so that wires pass over
+HEADER = 26.0  # a node's title bar; ports follow, PORT_STEP apart (as the editor draws them)
+PORT_STEP = 23.1
 LONG_SPAN = 12  # longer edges are left out of the crossing reduction (in slots)
 SLOTS = 4  # column slots per rank: a layer's inputs (x, W, b) get a column each before it
 
@@ -44,11 +47,20 @@ Size = Callable[[Node, NodeType | None], tuple[float, float]]
 
 
 def node_size(node: Node, node_type: NodeType | None) -> tuple[float, float]:
-    """An estimate of a node's drawn size from its title and its ports; the editor has the
-    real one."""
-    ports = max(len(node_type.inputs), len(node_type.outputs)) if node_type else 1
-    width = min(400.0, max(170.0, 8.0 * len(node.id) + 60.0))
-    return width, min(200.0, HEADER + PORT_STEP * max(ports, 1) + 10.0)
+    """An estimate of a node's drawn size from its ports (the editor's: a title bar, then one
+    row of port labels per port); the editor knows the real one. A control (no inputs, only
+    scalar outputs: a slider) and a view draw a widget and are wider."""
+    if node_type is None:
+        return 240.0, 60.0
+    ins, outs = node_type.inputs, node_type.outputs
+    labels = max((len(p.name) for p in ins), default=0) + max((len(p.name) for p in outs),
+                                                              default=0)
+    width = max(160.0, 7.0 * labels + 45.0)
+    if node_type.role == "view":
+        width = 240.0
+    elif not ins and outs and all(p.kind == "scalar" for p in outs):
+        width = 340.0
+    return width, max(60.0, HEADER + PORT_STEP * max(len(ins), len(outs)))
 
 
 def port_offset(index: int) -> float:
@@ -62,13 +74,14 @@ def layout(graph: Graph, registry: Registry,
     if not graph.nodes:
         return {}
     shape = _Shape(graph, registry)
-    band, slot = shape.place()
+    band, slot, drop = shape.place()
     columns = {s: i for i, s in enumerate(sorted(set(slot.values())))}
     col = {n: columns[slot[n]] for n in graph.nodes}
     order = _order(graph, col)
     sizes = {n: size(node, shape.types.get(n)) for n, node in graph.nodes.items()}
     cells: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for n in sorted(graph.nodes, key=order.__getitem__):
+    views = {n for n, t in shape.types.items() if t and t.role == "view"}
+    for n in sorted(graph.nodes, key=lambda m: (m in views, order[m])):  # views last
         cells[band[n], col[n]].append(n)
     widths = [0.0] * len(columns)
     for n, c in col.items():
@@ -84,7 +97,7 @@ def layout(graph: Graph, registry: Registry,
     for (b, _), members in cells.items():
         y = 0.0
         for n in sorted(members, key=lambda m: m not in raised):
-            local[n] = -LIFT if n in raised else y
+            local[n] = -LIFT if n in raised else y + drop.get(n, 0.0)
             y = max(y, local[n] + sizes[n][1] + ROW_GAP)
             above[b] = max(above[b], LIFT if n in raised else 0.0)
         below[b] = max(below[b], y - ROW_GAP)
@@ -120,6 +133,34 @@ def apply_layout(graph: Graph, registry: Registry, size: Size = node_size) -> di
         graph.nodes[n].ui["pos"] = [round(x, 1), round(y, 1)]
     graph.changed()
     return pos
+
+
+def bands(graph: Graph, registry: Registry) -> dict[str, str]:
+    """Each node's band (one of BANDS; a view takes the band of what it shows): what a
+    backdrop around each part of the algorithm would hold."""
+    return _Shape(graph, registry).place()[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m gradhopper.runtime.layout GRAPH...`: lay each graph file out, in place."""
+    import sys
+
+    from .fileformat import load, save
+    from .registry import default_registry
+
+    registry = default_registry()
+    for path in sys.argv[1:] if argv is None else argv:
+        try:
+            graph = load(path, registry)
+            apply_layout(graph, registry)
+            save(graph, path)
+        except GradhopperError as exc:
+            print(f"gradhopper layout: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except OSError as exc:
+            print(f"gradhopper layout: {path}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    return 0
 
 
 def _order(graph: Graph, col: dict[str, int]) -> dict[str, float]:
@@ -201,8 +242,9 @@ class _Shape:
                     todo.append(m)
         return seen
 
-    def place(self) -> tuple[dict[str, str], dict[str, int]]:
-        """Each node's band and its column slot (slots are compacted into columns later)."""
+    def place(self) -> tuple[dict[str, str], dict[str, int], dict[str, float]]:
+        """Each node's band, its column slot (compacted into columns later) and how far below
+        its band's row it sits."""
         rate, order = self.rate, self.order
         views = {n for n in order if self._role(n) == "view"}
         updates = {e.src.node for e in self.delayed}
@@ -237,7 +279,7 @@ class _Shape:
                 feeds_test.add(n)
         band = {n: "test" if n in feeds_test else "forward" for n in spine}
         slot = {n: SLOTS * rank[n] for n in spine}
-        groups = defaultdict(list)
+        groups, drop = defaultdict(list), {}
         for n in params:
             reads = [(rank[d.node], self._port_index(d)) for d in self.readers[n]
                      if d.node in rank]
@@ -247,34 +289,42 @@ class _Shape:
             group.sort()  # to it the tensor the backward pass reads, then by the port it feeds
             width = min(len(group), SLOTS - 1)
             for k, (_, _, n) in enumerate(group):
-                slot[n] = SLOTS * r - width + max(k - len(group) + width, 0)
-                band[n] = "param"
+                offset = max(k - len(group) + width, 0)
+                slot[n], band[n] = SLOTS * r - width + offset, "param"
+                drop[n] = STAGGER * offset
         for e in self.delayed:
             if e.src.node in updates and e.dst.node in slot:
                 slot[e.src.node], band[e.src.node] = slot[e.dst.node], "update"
+                drop[e.src.node] = drop.get(e.dst.node, 0.0)  # staggered like its tensor
         depth = {n: rank[n] for n in losses}
         for n in order:
             if n in backward:
                 depth[n] = min((depth[p] - 1 for p in self.preds[n] if p in depth), default=0)
-                slot[n], band[n] = SLOTS * max(depth[n], 0), "backward"
+                slot[n] = SLOTS * max(depth[n], 0)
+                band[n] = "backward_low" if (rank[losses[0]] - depth[n]) % 2 else "backward"
         for n in backward:  # what only feeds updates (a gradient) sits under the first one
             if self.succs[n] and all(m in updates and m in slot for m in self.succs[n]):
                 slot[n] = min(slot[m] for m in self.succs[n])
         for n in updates - set(slot):  # an update of nothing we placed: beside its gradient
             slot[n] = min((slot[p] for p in self.preds[n] if p in slot), default=0)
             band[n] = "update"
-        for n in reversed(order):  # a setting sits just left of what it feeds
-            if n in settings:
+        for n in reversed(order):  # a setting sits left of what it feeds; beneath the updates
+            if n in settings:      # if it feeds several
                 fed = sorted((m for m in self.succs[n] if m in slot), key=slot.__getitem__)
-                middle = fed[0] if fed else None
-                slot[n] = slot[middle] - 1 if middle else 0
-                band[n] = band[middle] if middle else "forward"
+                many = len(fed) > 2 and all(m in updates for m in fed)
+                first = fed[0] if fed else None
+                slot[n] = slot[first] - 1 if first else 0
+                if many:  # a column of its own before the first reader's layer
+                    slot[n] = SLOTS * -(-slot[first] // SLOTS) - 0.5
+                band[n] = "setting" if many else band[first] if first else "forward"
         for n in views:
             shown = [p for p in self.preds[n] if p in slot]
             last = max(shown, key=slot.__getitem__, default=None)
-            slot[n] = slot[last] + 1 if last else 0
+            slot[n] = slot[last] + 0.5 if last else 0  # a column of its own
             band[n] = band[last] if last else "forward"
-        return band, slot
+            if band[n] == "param":  # below the tensors right of it: their wires pass over
+                drop[n] = STAGGER * SLOTS
+        return band, slot, drop
 
     def _twins(self, test: set[str]) -> dict[str, str]:
         """Each test-pass node's forward twin: same type and parameters, and every input fed
@@ -319,3 +369,7 @@ def _type(registry: Registry, identifier: str) -> NodeType | None:
         return registry.get(identifier)
     except GradhopperError:
         return None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

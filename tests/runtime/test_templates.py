@@ -225,3 +225,18 @@ def test_refusals_are_one_line_naming_the_node(call, node, words, registry):
     text = str(err.value)
     assert "\n" not in text and f"node {node}" in text and words in text
     assert dumps(g) == before
+
+
+def test_the_deep_seeds_sample_is_insert_layer_on_the_seeds_sample(registry):
+    """sample_graphs/wheat_seeds_deep.json: wheat_seeds.json with insert_layer(after="hidden",
+    width=4, fn="sigmoid", name="hidden2"), laid out; it runs with the same numbers."""
+    deep = sample("wheat_seeds_deep", registry)
+    made = sample("wheat_seeds", registry)
+    insert_layer(made, registry, after="hidden", width=4, fn="sigmoid", name="hidden2")
+    assert {n: (v.type, v.params) for n, v in deep.nodes.items()} == \
+        {n: (v.type, v.params) for n, v in made.nodes.items()}
+    assert sorted(f"{e.src} -> {e.dst}" for e in deep.edges) == \
+        sorted(f"{e.src} -> {e.dst}" for e in made.edges)
+    assert "insert_layer" in deep.description and deep.run == made.run
+    assert_same(numbers(run(deep, registry)), numbers(run(made, registry)), tol=0.0)
+    assert run(deep, registry).value("W2.value").shape == (4, 3)
