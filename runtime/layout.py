@@ -33,10 +33,10 @@ from .registry import Registry
 # "setting": a slider feeding several updates, beneath them; the backward pass has two rows:
 # the nodes an odd number of steps from the loss (the deltas) run beneath the others.
 BANDS = ("test", "forward", "param", "update", "setting", "backward", "backward_low")
-COLUMN_GAP = 90.0  # px between columns: room for the wires
+COLUMN_GAP = 120.0  # px between columns: room for the wires and the backdrops' margins
 ROW_GAP = 30.0  # px between nodes stacked in one column of a band
 BAND_GAP = 130.0  # px between bands: room for the backdrops' margins and titles
-LIFT = 130.0  # px a node sits above its band's row when a long wire leaves or reaches it
+LIFT = 150.0  # px a node sits above its band's row when a long wire leaves or reaches it
 STAGGER = 70.0  # px each tensor sits below the one left of it, so that wires pass over
 HEADER = 26.0  # a node's title bar; ports follow, PORT_STEP apart (as the editor draws them)
 PORT_STEP = 23.1
@@ -90,16 +90,16 @@ def layout(graph: Graph, registry: Registry,
     for w in widths:
         lefts.append(x)
         x += w + COLUMN_GAP
-    raised = _raised(graph, band, col, cells)
+    raised = _raised(graph, band, col, cells)  # node -> how many lifts above its row
     local: dict[str, float] = {}  # each node's top, from its band's row
     above = {b: 0.0 for b in BANDS}
     below = {b: 0.0 for b in BANDS}
     for (b, _), members in cells.items():
         y = 0.0
-        for n in sorted(members, key=lambda m: m not in raised):
-            local[n] = -LIFT if n in raised else y + drop.get(n, 0.0)
+        for n in sorted(members, key=lambda m: -raised.get(m, 0)):
+            local[n] = -LIFT * raised[n] if n in raised else y + drop.get(n, 0.0)
             y = max(y, local[n] + sizes[n][1] + ROW_GAP)
-            above[b] = max(above[b], LIFT if n in raised else 0.0)
+            above[b] = max(above[b], LIFT * raised.get(n, 0))
         below[b] = max(below[b], y - ROW_GAP)
     rows, y = {}, 0.0
     for b in BANDS:
@@ -110,22 +110,6 @@ def layout(graph: Graph, registry: Registry,
     return {n: (lefts[col[n]], rows[band[n]] - origin + local[n]) for n in graph.nodes}
 
 
-def _raised(graph: Graph, band: dict, col: dict, cells: dict) -> set[str]:
-    """The ends of each wire that would run along its band's row through the nodes between:
-    they sit above the row, so that the wire passes over it (the targets' wire to the loss)."""
-    busy = defaultdict(set)
-    for (b, c) in cells:
-        busy[b].add(c)
-    raised = set()
-    for e in graph.edges:
-        u, v = e.src.node, e.dst.node
-        if band[u] == band[v] in ("test", "forward") and \
-                any(col[u] < c < col[v] for c in busy[band[u]]):
-            raised |= {u, v}
-    return raised
-    return pos
-
-
 def apply_layout(graph: Graph, registry: Registry, size: Size = node_size) -> dict:
     """Lay the graph out and write each node's ui "pos"; subscribers get one graph_changed."""
     pos = layout(graph, registry, size)
@@ -133,6 +117,25 @@ def apply_layout(graph: Graph, registry: Registry, size: Size = node_size) -> di
         graph.nodes[n].ui["pos"] = [round(x, 1), round(y, 1)]
     graph.changed()
     return pos
+
+
+def _raised(graph: Graph, band: dict, col: dict, cells: dict) -> dict[str, int]:
+    """The ends of each wire that would run along its band's row through the nodes between
+    sit above the row, so that the wire passes over it (the targets' wire to the loss): one
+    lift above the highest node between them, shorter wires first."""
+    members = defaultdict(list)
+    for (b, c), ids in cells.items():
+        members[b] += [(c, n) for n in ids]
+    level: dict[str, int] = {}
+    long = [e for e in graph.edges if band[e.src.node] == band[e.dst.node] in ("test", "forward")
+            and col[e.dst.node] - col[e.src.node] > 1]
+    for e in sorted(long, key=lambda e: col[e.dst.node] - col[e.src.node]):
+        u, v = e.src.node, e.dst.node
+        between = [level.get(n, 0) for c, n in members[band[u]] if col[u] < c < col[v]]
+        if between:
+            lift = max(between) + 1
+            level[u], level[v] = max(level.get(u, 0), lift), max(level.get(v, 0), lift)
+    return level
 
 
 def bands(graph: Graph, registry: Registry) -> dict[str, str]:
@@ -311,7 +314,7 @@ class _Shape:
         for n in reversed(order):  # a setting sits left of what it feeds; beneath the updates
             if n in settings:      # if it feeds several
                 fed = sorted((m for m in self.succs[n] if m in slot), key=slot.__getitem__)
-                many = len(fed) > 2 and all(m in updates for m in fed)
+                many = len(fed) > 1 and all(m in updates for m in fed)
                 first = fed[0] if fed else None
                 slot[n] = slot[first] - 1 if first else 0
                 if many:  # a column of its own before the first reader's layer
