@@ -1,23 +1,28 @@
 """Auto-layout: any graph placed so that it reads like the algorithm it computes.
 
-Bands, top to bottom: the test pass (per-epoch twins of forward nodes, sharing their weights),
-the forward pass, each layer's parameters and updates, the backward pass. Columns, left to
-right: the data, then the forward pass by longest path from the data; a layer's trainable
-tensors and their updates take a column just left of the node that reads them; a backward node
-sits in the column of the forward node it mirrors (the loss's column less its distance from the
-loss), so the backward pass runs right to left beneath; a test node shares its twin's column;
-a view goes one column right of everything it shows, in the band of what it shows.
+Bands, top to bottom (BANDS): the test pass (per-epoch twins of forward nodes, sharing their
+weights) with the data it reads; the forward pass; each layer's tensors, then their updates;
+a slider that feeds several updates; the backward pass in two rows (the deltas beneath).
+Columns, left to right: the data, then the forward pass by longest path; a test node shares
+its twin's column; each tensor a layer reads gets a column of its own just left of the layer,
+staggered so that their wires pass over each other, with its update beneath it; a backward
+node sits in the column of the forward node it mirrors (the loss's column less its distance
+from the loss), so the backward pass runs right to left beneath, and a gradient under the
+update it feeds; a view goes just right of what it shows. A wire that would run along a row
+through the nodes between its ends gets its ends lifted above the row (the targets' wire to
+the loss), one level above whatever it passes.
 
 Nodes are classified by structure and by what their types declare, never by type id: the
 planner's rates (static, state, step, epoch), role "view", a delayed input (what feeds one is an
 update), and part "loss" (what lies downstream of it, per step, is the backward pass).
 
 Within a column the order comes from igraph's Sugiyama layout (barycentric crossing reduction
-over the columns we fix), kept inside each band. Sizes come from `size(node, node_type)`, so
-that the editor can pass the real ones; nodes are stacked with gaps, so none overlap.
-Cost: O(nodes + edges) here, plus igraph's crossing reduction, which sees only the edges that
-span at most LONG_SPAN columns (a wire from one slider to every update would add a dummy vertex
-per column crossed and tell the ordering nothing).
+over the columns fixed here), kept inside each band. Sizes come from `size(node, node_type)`,
+so that the editor can pass the real ones; nodes are stacked with gaps, so none overlap.
+Cost: linear in nodes and edges but for the lifts (each long wire scans its band), plus
+igraph's crossing reduction, which sees only the edges that span at most LONG_SPAN columns (a
+wire from one slider to every update would add a dummy vertex per column crossed and tell the
+ordering nothing). 5,000 nodes take about a second.
 """
 from __future__ import annotations
 
@@ -166,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _order(graph: Graph, col: dict[str, int]) -> dict[str, float]:
+def _order(graph: Graph, col: dict[str, int]) -> dict[str, tuple[float, int]]:
     """Each node's place within its column, from igraph's Sugiyama crossing reduction."""
     import igraph
 
@@ -221,17 +226,19 @@ class _Shape:
         except GradhopperError:
             pass
         seen, order = set(), []
-        for n in self.graph.nodes:  # depth-first, tolerating cycles
+        for n in self.graph.nodes:  # depth-first, predecessors first, tolerating cycles
+            if n in seen:
+                continue
             stack = [(n, iter(self.preds[n]))]
+            seen.add(n)
             while stack:
                 m, it = stack[-1]
-                seen.add(m)
                 nxt = next((p for p in it if p not in seen), None)
                 if nxt is None:
                     stack.pop()
-                    if m not in order:
-                        order.append(m)
+                    order.append(m)
                 else:
+                    seen.add(nxt)
                     stack.append((nxt, iter(self.preds[nxt])))
         return order, {n: "static" for n in order}
 

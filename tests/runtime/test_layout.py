@@ -266,3 +266,17 @@ def test_a_5000_node_graph_is_laid_out(registry):
         assert box[f"act{k}"][2] < box[f"sum{k + 1}"][0]
         assert box[f"tact{k}"][3] < box[f"act{k}"][1] < box[f"delta{k}"][1]
         assert pos[f"tsum{k}"][0] == pos[f"sum{k}"][0]
+
+
+def test_the_command_lays_files_out_in_place(tmp_path, registry, capsys):
+    from gradhopper.runtime.layout import main
+
+    path = tmp_path / "seeds.json"
+    path.write_bytes((SAMPLES / "wheat_seeds.json").read_bytes())
+    assert main([str(path)]) == 0
+    graph = load(path, registry)
+    assert {n: tuple(v.ui["pos"]) for n, v in graph.nodes.items()} == \
+        {n: (round(x, 1), round(y, 1)) for n, (x, y) in layout(graph, registry).items()}
+    assert main([str(tmp_path / "missing.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing.json" in err
