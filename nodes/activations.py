@@ -91,7 +91,7 @@ ACTIVATION = NodeType(
     make=lambda ctx: ACTIVATIONS[ctx.params["fn"]].forward,
     inputs=(Port("z", doc="The weighted sums of a layer, (batch, units)."),),
     outputs=(Port("a", doc="The layer's outputs a = f(z), same shape as z."),),
-    params=(FN,),
+    params=(FN,), part="layer.activation",
     kernel=forward_kernel,
     doc="Squashes each weighted sum through the activation function f, giving the layer's "
         "outputs. Softmax turns each row into probabilities that sum to 1.",
@@ -110,7 +110,7 @@ DELTA = NodeType(
     outputs=(Port("delta", doc="dL/dz = grad * f'(a): the error signal at the weighted sums."),),
     params=(Param("fn", "str", "sigmoid", choices=tuple(ACTIVATIONS),
                   doc="The activation the forward pass used; its derivative is applied."),),
-    check=check_delta,
+    check=check_delta, part="layer.delta",
     kernel=backward_kernel,
     doc="Turns dL/da into dL/dz = grad * f'(a), with f' written in terms of the output a. "
         "For softmax the full Jacobian is applied per row, a * (grad - sum(grad * a)), which "

@@ -41,7 +41,7 @@ WEIGHTED_SUM = NodeType(
             Port("W", doc="The weights, (in, out): column j feeds unit j."),
             Port("b", optional=True, doc="The biases, (out,); left out means no bias.")),
     outputs=(Port("z", doc="The weighted sums z = xW + b, (batch, out)."),),
-    check=check_weighted_sum,
+    check=check_weighted_sum, part="layer.sum",
     kernel=weighted_sum_kernel,
     doc="Each unit adds up its inputs times their weights, plus its bias: z = xW + b.",
 )
@@ -70,7 +70,7 @@ BACKPROP = NodeType(
     inputs=(Port("delta", doc="dL/dz of the layer above, (batch, out)."),
             Port("W", doc="The weights of the layer above, (in, out).")),
     outputs=(Port("grad", doc="dL/da of the layer below, (batch, in) = delta W^T."),),
-    check=check_backprop,
+    check=check_backprop, part="layer.backprop",
     kernel=lambda ctx: Kernel(numpy="{grad} = {delta} @ {W}.T", loops=BACKPROP_LOOPS),
     doc="Sends the error back through the weights: each output of the layer below is blamed "
         "for the deltas it fed, weighted by the connection: grad = delta W^T.",
@@ -103,7 +103,7 @@ GRADIENT = NodeType(
             Port("delta", doc="The layer's dL/dz, (batch, out).")),
     outputs=(Port("dW", doc="dL/dW = x^T delta, (in, out), summed over the batch."),
              Port("db", doc="dL/db = delta summed over the batch, (out,).")),
-    check=check_gradient,
+    check=check_gradient, part="layer.gradient",
     kernel=lambda ctx: Kernel(numpy="{dW} = {x}.T @ {delta}\n{db} = {delta}.sum(axis=0)",
                               loops=GRADIENT_LOOPS),
     doc="How the loss changes with each weight (input times delta) and each bias (delta), "

@@ -91,7 +91,7 @@ LOSS = NodeType(
                       "(p - t)^2 per sample; cross_entropy: -sum t log p per sample."),
             Param("reduction", "str", "sum", choices=("sum", "mean"),
                   doc="Add the samples' losses up, or average them over the batch.")),
-    check=check_loss,
+    check=check_loss, part="loss",
     kernel=loss_kernel,
     doc="Measures how far the prediction is from the target, and how the loss changes with "
         "each predicted value: the gradient that backpropagation sends back.",

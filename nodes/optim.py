@@ -65,7 +65,7 @@ SGD = NodeType(
                   doc="0 for plain SGD; e.g. 0.9 keeps a running sum of past gradients "
                       "(velocity) and steps along it. Must be below 1.")),
     state=("velocity",),
-    check=check_sgd,
+    check=check_sgd, part="update",
     validate=validate_sgd,
     kernel=sgd_kernel,
     doc="Takes one step downhill: next = param - lr * grad. With momentum, it steps along a "

@@ -150,6 +150,9 @@ class NodeType:
     # Optional: kernel(ctx) -> compiled_kernel.Kernel (or None), the node's code for generated
     # programs (`gradhopper export`, the compiled engine); see runtime/compiled_kernel.py.
     kernel: Callable[["NodeContext"], Any] | None = None
+    # Optional: the type's part in a dense layer, for templates and layout (runtime/templates.py):
+    # layer.sum, layer.activation, layer.delta, layer.backprop, layer.gradient, update, loss.
+    part: str = ""
 
     def input(self, name: str) -> Port | None:
         return next((p for p in self.inputs if p.name == name), None)
