@@ -8,46 +8,72 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import signal
 import sys
 import tempfile
+import threading
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import numpy as np
 
-from . import overrides
+from .api import Run, open_plan
 from .errors import GradhopperError
-from .fileformat import load
-from .graph import Graph
-from .planner import Plan, plan
-from .registry import default_registry
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser, commands = _parser()
     if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help")):
         return _editor(argv)
-    args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        args = parser.parse_args(argv)
+        code = args.handler(args)
+        failed = _flush_stdout()
+        if failed is not None:
+            raise _stdout_error(failed)
+        return code
     except GradhopperError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError:  # stdout is full or closed; anything else is a bug: let it show
+        failed = _flush_stdout()
+        if failed is None:
+            raise
+        print(f"error: {_stdout_error(failed)}", file=sys.stderr)
+        return 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (exit code 2) instead of usage and error."""
+
+    def error(self, message: str):
+        raise GradhopperError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def count(text: str) -> int:
+    """A whole number >= 0 for --epochs and --steps, refused in one short line otherwise."""
+    if not re.fullmatch(r"[0-9]+", text):
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {_short(text)}")
+    if len(text) > 18:
+        raise argparse.ArgumentTypeError(f"expected a whole number below 10**18, got one of "
+                                         f"{len(text)} digits")
+    return int(text)
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict]:
     """The parser, and its subcommands by name (anything else opens the editor)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gradhopper", description="Run backpropagation laid out as a graph of nodes. "
         "With no command (or just a GRAPH), open the editor.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="train a graph headless")
     run.add_argument("graph", type=Path)
-    run.add_argument("--epochs", type=int, help="override run.epochs")
-    run.add_argument("--steps", type=int, help="stop after N steps in all")
+    run.add_argument("--epochs", type=count, help="override run.epochs")
+    run.add_argument("--steps", type=count, help="stop after N steps in all")
     run.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
                      help="change a parameter for this run (repeatable)")
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
@@ -68,53 +94,93 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     return parser, sub.choices
 
 
-def open_graph(path: Path, sets: list[str] = ()) -> tuple[Graph, Plan]:
-    """Load, apply --set values and plan; every refusal names the file."""
-    registry = default_registry()
-    graph = load(path, registry)
-    for warning in graph.warnings:
-        print(f"warning: {path}: {warning}", file=sys.stderr)
-    try:
-        for text in sets:
-            overrides.apply(graph, *overrides.parse(text), registry)
-    except GradhopperError as exc:
-        raise exc.in_file(path)
-    return graph, plan(graph, registry)
-
-
 def _check(args) -> int:
-    _, the_plan = open_graph(args.graph)
-    print(the_plan.describe())
+    print(open_plan(args.graph).describe())
     return 0
 
 
 def _run(args) -> int:
-    if args.epochs is not None and args.epochs < 0 or args.steps is not None and args.steps < 0:
-        raise GradhopperError("--epochs and --steps take a whole number >= 0")
-    graph, the_plan = open_graph(args.graph, args.set)
-    from .compiled import runner_for
-
-    executor = runner_for(the_plan, args.engine, epochs=args.epochs)
-    show = not args.quiet and not args.json
-    from .progress import Progress  # rich is imported only for a run that shows progress
-
-    with Progress(executor, enabled=show) as progress:
-        executor.subscribe(progress.on_event)
-        executor.run(steps=args.steps)
+    run = Run(open_plan(args.graph, args.set), epochs=args.epochs, engine=args.engine)
+    executor = run.runner
+    interrupted = _train(run, show=not args.quiet and not args.json, steps=args.steps)
     if args.save_state is not None:
         _save_state(executor.state(), args.save_state)
     if args.json:
-        print(json.dumps({"epochs": executor.epoch, "steps": executor.steps,
-                          "outputs": {k: _plain(v) for k, v in executor.report().items()}}))
+        _print_json(run, interrupted)
+    if interrupted:
+        print(f"interrupted after {run.steps} steps ({run.epoch} epochs)", file=sys.stderr)
+        return 130
     return 0
 
 
-def _plain(value):
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def _train(run: Run, show: bool, steps: int | None) -> bool:
+    """Run to the end (or `steps`) with progress; True if Ctrl-C stopped it.
+
+    On the interpreter the first Ctrl-C asks the run to stop at its next step, so what ran so
+    far is whole and gets reported and saved; a second one, or one during a compiled run
+    (a kernel cannot stop halfway), interrupts at once (exit 130, nothing reported).
+    """
+    from .progress import Progress  # rich is imported only for a run that shows progress
+
+    asked = []
+
+    def on_ctrl_c(signum, frame):
+        if asked or run.runner is not run.executor:
+            raise KeyboardInterrupt
+        asked.append(signum)
+        run.stop()
+
+    previous = _catch_sigint(on_ctrl_c)
+    try:
+        with Progress(run, enabled=show) as progress:
+            run.subscribe(progress.on_event)
+            run.advance(steps=steps)
+    finally:
+        _catch_sigint(previous)
+    return bool(asked) and not run.finished
+
+
+def _catch_sigint(handler):
+    """Install a SIGINT handler, returning the previous one (main thread only: else None)."""
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, handler)
+
+
+def _print_json(run: Run, interrupted: bool) -> None:
+    """`--json`'s one object, strict JSON (a non-finite value is NonFiniteError, exit 3)."""
+    out = run.to_json()
+    if interrupted:
+        out["interrupted"] = True
+    print(json.dumps(out, allow_nan=False))
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
+
+
+def _flush_stdout() -> OSError | None:
+    """Flush stdout; if that fails (a full disk, a closed pipe), point it at /dev/null so the
+    interpreter's own flush at exit has nothing left to fail on, and return the error."""
+    try:
+        sys.stdout.flush()
+        return None
+    except OSError as exc:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # not a real file (a test's capture): nothing to do
+            pass
+        return exc
+
+
+def _stdout_error(exc: OSError) -> GradhopperError:
+    return GradhopperError(f"cannot write to standard output: {exc.strerror or exc}")
 
 
 def _save_state(state: dict, path: Path) -> None:

@@ -50,6 +50,7 @@ from .errors import GradhopperError, NodeError, NonFiniteError, ShapeError
 from .graph import Endpoint
 from .nodetype import NodeContext
 from .planner import Call, Plan
+from .reported import metrics, reported
 from .stepcode import compile_step
 
 Event = namedtuple("Event", "kind epoch step node")
@@ -108,7 +109,8 @@ class Executor:
         self._replaying = False
         self._phase = "start"
         self._key_map: dict = {}
-        self.reported = self._reported_slots()  # ("node.port", slot) of each reported value
+        self._reported = reported(plan)
+        self.reported = [(r.key, r.slot) for r in self._reported]  # what report() returns
         self._prepared = False
         self._dealt = False
         self.at_epoch_boundary = True  # no step of an unfinished epoch has run
@@ -192,18 +194,6 @@ class Executor:
         """Every reported value: non-static scalar outputs (metrics, loss) and view inputs."""
         return {key: self.V[slot] for key, slot in self.reported}
 
-    def _reported_slots(self) -> list[tuple[str, int]]:
-        out = []
-        for node_id in self.plan.order:
-            call = self.plan.calls[node_id]
-            if call.role == "view":
-                out.append((f"{node_id}.{call.type.inputs[0].name}", call.inputs[0]))
-            elif self.plan.rate[node_id] != "static":
-                out += [(f"{node_id}.{p.name}", s) for p, s in zip(call.type.outputs,
-                                                                    call.outputs)
-                        if p.kind == "scalar"]
-        return out
-
     # -- for engines that run the plan another way (runtime/compiled.py, runtime/export.py) --
     def prepare(self) -> None:
         """Set the initial state and run the static nodes, once, without stepping."""
@@ -274,8 +264,7 @@ class Executor:
             self._phase = "epoch"
             yield from self._run_calls(self._epoch_calls)
             self.epoch += 1
-            self.history.append({k: float(v) for k, v in self.report().items()
-                                 if isinstance(v, (float, int)) and not isinstance(v, bool)})
+            self.history.append(metrics(self._reported, self.V))
             self.at_epoch_boundary = True
             yield Event("epoch", self.epoch, self.step_in_epoch, None)
         self.finished = True

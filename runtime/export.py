@@ -23,6 +23,7 @@ from .compiled_kernel import PLACEHOLDER, fill, indent
 from .compiled_source import Prepared, Unsupported, kernels
 from .errors import GradhopperError
 from .planner import Call, Plan
+from .reported import metrics as metric_values, reported
 
 RULE = 78
 
@@ -47,9 +48,9 @@ def register(sub) -> None:
 
 
 def _command(args) -> int:
-    from .cli import open_graph
+    from .api import open_plan
 
-    _, the_plan = open_graph(args.graph, args.set)
+    the_plan = open_plan(args.graph, args.set)
     source = export(the_plan)
     if args.output is None:
         print(source, end="")
@@ -267,9 +268,8 @@ class _Script:
                                    f"{call.node} ({call.type.identifier}): the epoch's value")
             else:
                 out += self._block(call, code.numpy, 2)
-        metrics = [(key, slot) for key, slot in self.prepared.executor.reported
-                   if isinstance(self.values[slot], (float, int, np.floating, np.integer))
-                   and not isinstance(self.values[slot], (bool, np.bool_))]
+        numbers = metric_values(reported(plan), self.values)
+        metrics = [(key, slot) for key, slot in self.prepared.executor.reported if key in numbers]
         self.used |= {slot for _, slot in metrics}
         metrics = [(key, self.names[slot]) for key, slot in metrics]
         out += [_banner("this epoch's metrics", 2), "        metrics = {"]
