@@ -26,25 +26,60 @@ def main(argv: list[str] | None = None) -> int:
     parser, commands = _parser()
     if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help")):
         return _editor(argv)
+    stdout, sys.stdout = sys.stdout, _Stdout(sys.stdout)
     try:
         args = parser.parse_args(argv)
         code = args.handler(args)
-        failed = _flush_stdout()
-        if failed is not None:
-            raise _stdout_error(failed)
+        sys.stdout.flush()  # here, not at exit, so that a full disk gets its one line
         return code
     except GradhopperError as exc:
+        if isinstance(exc, StdoutError):
+            _silence(stdout)
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except OSError:  # stdout is full or closed; anything else is a bug: let it show
-        failed = _flush_stdout()
-        if failed is None:
-            raise
-        print(f"error: {_stdout_error(failed)}", file=sys.stderr)
-        return 2
+    finally:
+        sys.stdout = stdout
+
+
+class StdoutError(GradhopperError):
+    """Standard output cannot take what a command prints (a full disk, a closed pipe)."""
+
+
+class _Stdout:
+    """sys.stdout while a command runs: a write that fails raises one StdoutError."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise StdoutError(f"cannot write to standard output: {exc.strerror or exc}") \
+                from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise StdoutError(f"cannot write to standard output: {exc.strerror or exc}") \
+                from None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _silence(stream) -> None:
+    """Point a failed stdout at /dev/null, so the interpreter's flush at exit cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # not a real file (a test's capture): nothing to do
+        pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -161,26 +196,6 @@ def _one_line(text: str) -> str:
 
 def _short(text: str, limit: int = 40) -> str:
     return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
-
-
-def _flush_stdout() -> OSError | None:
-    """Flush stdout; if that fails (a full disk, a closed pipe), point it at /dev/null so the
-    interpreter's own flush at exit has nothing left to fail on, and return the error."""
-    try:
-        sys.stdout.flush()
-        return None
-    except OSError as exc:
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
-        except (OSError, ValueError):  # not a real file (a test's capture): nothing to do
-            pass
-        return exc
-
-
-def _stdout_error(exc: OSError) -> GradhopperError:
-    return GradhopperError(f"cannot write to standard output: {exc.strerror or exc}")
 
 
 def _save_state(state: dict, path: Path) -> None:
