@@ -28,6 +28,8 @@ from .planner import Plan, plan as make_plan
 from .registry import Registry, default_registry
 from .reported import metrics, reported
 
+UNTIL = ("node", "step", "epoch", "done")
+
 __all__ = ["Graph", "Run", "load", "open_plan", "read", "sweep", "GradhopperWarning"]
 
 
@@ -44,7 +46,7 @@ def read(path, sets=(), *, text: str | None = None, registry: Registry | None = 
          warn=None) -> Model:
     """The file at `path` (or its `text`, read as if at `path`), validated, with `sets`
     applied: "NODE.PARAM=VALUE" texts or (node, param, value) tuples. Each warning goes to
-    `warn(line)`, "warning: FILE: ..."; every refusal names the file."""
+    `warn(line)`, "FILE: ..."; every refusal names the file."""
     registry = registry or default_registry()
     path = Path(path)
     if text is None:
@@ -56,7 +58,7 @@ def read(path, sets=(), *, text: str | None = None, registry: Registry | None = 
             raise exc.in_file(path)
     for line in model.warnings:
         if warn is not None:
-            warn(f"warning: {path}: {line}")
+            warn(f"{path}: {line}")
     try:
         for item in sets:
             node, param, value = overrides.parse(item) if isinstance(item, str) else item
@@ -67,7 +69,7 @@ def read(path, sets=(), *, text: str | None = None, registry: Registry | None = 
 
 
 def print_warning(line: str) -> None:
-    print(line, file=sys.stderr)
+    print(f"warning: {line}", file=sys.stderr)
 
 
 def open_plan(path, sets=(), *, text: str | None = None, registry: Registry | None = None,
@@ -182,7 +184,7 @@ class Run:
                  say=None):
         _check_count(epochs, "epochs")
         self.plan = plan
-        if engine == "interpreted":
+        if _engine(engine) == "interpreted":
             self.runner = Executor(plan, epochs=epochs)
         else:
             from .compiled import runner_for
@@ -200,6 +202,8 @@ class Run:
         """Run until the next `until` event ("node", "step", "epoch" or "done"), `steps` more
         steps, or stop(); returns the last event (see runtime/executor.py)."""
         _check_count(steps, "steps")
+        if until not in UNTIL:
+            raise GradhopperError(f"advance until {until!r}: expected one of {', '.join(UNTIL)}")
         if self.runner is not self.executor:
             if until != "done":
                 raise GradhopperError("the compiled engine runs to the end or a number of "
@@ -297,12 +301,20 @@ def sweep(graph: Graph, folds: int | None = None, grid: dict | None = None, *,
         except (TypeError, ValueError) as exc:
             raise GradhopperError(f"grid {key}: values must be numbers, strings or lists "
                                   f"({exc})") from None
-    runs = prepare_graph(graph.model, texts, folds, stratified, epochs, graph.registry)
-    runs.engine = engine
+    planned = prepare_graph(graph.model, texts, folds, stratified, epochs, graph.registry)
+    planned.engine = _engine(engine)
     if client is not None:
-        return execute(runs, client)
-    with connect(workers, scheduler, len(runs.runs)) as own:
-        return execute(runs, own)
+        return execute(planned, client)
+    with connect(workers, scheduler, len(planned.runs)) as own:
+        return execute(planned, own)
+
+
+def _engine(name: str) -> str:
+    from .compiled import ENGINES
+
+    if name not in ENGINES:
+        raise GradhopperError(f"engine {name!r}: expected one of {', '.join(ENGINES)}")
+    return name
 
 
 def _check_count(value, name: str) -> None:
@@ -312,7 +324,8 @@ def _check_count(value, name: str) -> None:
 
 
 def _finite(value) -> bool:
-    if isinstance(value, (float, np.floating, np.ndarray)) and np.asarray(value).dtype.kind in "fc":
+    if isinstance(value, (float, np.floating, np.ndarray)) and np.asarray(value).dtype.kind \
+            in "fc":
         return bool(np.isfinite(value).all())
     return True
 

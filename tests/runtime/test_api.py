@@ -245,3 +245,28 @@ def test_import_gradhopper_loads_no_qt_numba_or_dask():
                           capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONWARNINGS": "error"})
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_a_compiled_run_reads_as_an_interpreted_one_and_only_runs_to_the_end():
+    pytest.importorskip("numba")
+    g = gh.load(SAMPLES / "xor.json")
+    compiled, interpreted = g.run(epochs=30, engine="compiled"), g.run(epochs=30)
+    assert compiled.runner is not compiled.executor  # it really ran the kernel
+    assert len(compiled.history) == 30
+    for got, want in zip(compiled.history, interpreted.history):
+        assert got.keys() == want.keys()
+        np.testing.assert_allclose(list(got.values()), list(want.values()), rtol=0, atol=1e-12)
+    for node, value in interpreted.state().items():
+        np.testing.assert_allclose(compiled.state()[node], value, rtol=0, atol=1e-12)
+    with pytest.raises(gh.GradhopperError, match="start\\(\\) a run on the interpreter"):
+        compiled.step()
+
+
+def test_bad_run_options_are_refused_in_one_line():
+    g = gh.load(SAMPLES / "xor.json")
+    with pytest.raises(gh.GradhopperError, match="engine 'fast': expected one of interpreted"):
+        g.run(engine="fast")
+    with pytest.raises(gh.GradhopperError, match="advance until 'end': expected one of node"):
+        g.start().advance("end")
+    with pytest.raises(gh.GradhopperError, match="steps takes a whole number >= 0, got 1.5"):
+        g.start().advance(steps=1.5)
