@@ -86,6 +86,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with a usage error as one line (exit code 2) instead of usage and error."""
 
     def error(self, message: str):
+        message = re.sub(r"'([^']{41,})'", lambda m: _short(m.group(1)), message)
         raise GradhopperError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 

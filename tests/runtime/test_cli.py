@@ -213,3 +213,12 @@ def test_ctrl_c_during_run_exits_130_and_keeps_what_ran(tmp_path):
     saved = np.load(state)
     for node, value in want.state().items():
         np.testing.assert_array_equal(saved[node], value)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("9" * 5000, "--set W1.seed: the value is a number too long to read"),
+    ("[" * 100_000 + "]" * 100_000, "--set W1.seed: the value is nested too deeply"),
+])
+def test_set_values_at_the_edges_are_one_line(capsys, value, expected):
+    code, out, err = cli(capsys, "run", SAMPLES / "xor.json", "--set", f"W1.seed={value}")
+    assert code == 2 and out == "" and err == f"error: {SAMPLES / 'xor.json'}: {expected}\n"
