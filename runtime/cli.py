@@ -1,7 +1,12 @@
 """The `gradhopper` command: open the editor, or run, check and sweep graph files headless.
 
-Bad input exits 2 and a run that turns NaN exits 3, each with one line on stderr and no
-traceback. Qt is imported only to open the editor, so `run` works where Qt is not installed.
+A thin layer over the Python API (runtime/api.py): every command starts from `open_plan`, and
+`run` drives a `Run`. Bad input exits 2 and a run that turns NaN exits 3, each with one line on
+stderr and no traceback: a usage error too, and a stdout that cannot take the output (a full
+disk, a closed pipe), which is flushed here rather than at exit. `--json` is strict JSON. Ctrl-C
+exits 130; during `run` on the interpreter it stops at the next step and keeps what ran (the
+`--json` object, marked "interrupted", and the state). Qt is imported only to open the editor,
+so `run` works where Qt is not installed.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ import numpy as np
 
 from .api import Run, open_plan
 from .errors import GradhopperError
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
