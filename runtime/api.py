@@ -111,7 +111,8 @@ class Graph:
 
     # -- building ----------------------------------------------------------------------------
     def add(self, node_id: str, node_type: str, /, **params) -> None:
-        """Add a node: `g.add("W1", "param.tensor", shape=[7, 5], init="uniform", seed=1)`."""
+        """Add a node of a registered type, its parameters as keywords: `g.add("W1", type_id,
+        shape=[7, 5], seed=1)`; docs/api.md has examples."""
         kind = self.registry.get(node_type)
         params = {name: _plain(value) for name, value in params.items()}
         try:
@@ -260,7 +261,7 @@ class Run:
         return self.executor.V[call.inputs[names.index(end.port)]]
 
     def state(self) -> dict[str, np.ndarray]:
-        """Each param.tensor's current value, by node id (what --save-state writes)."""
+        """Each state node's current value, by node id (what --save-state writes)."""
         return self.executor.state()
 
     def report(self) -> dict[str, object]:
@@ -286,7 +287,7 @@ class Run:
 def sweep(graph: Graph, folds: int | None = None, grid: dict | None = None, *,
           epochs: int | None = None, stratified: bool = False, engine: str = "interpreted",
           workers: int | None = None, scheduler: str | None = None, client=None):
-    """Many runs of `graph` on Dask: k folds of its data.split crossed with `grid`
+    """Many runs of `graph` on Dask: k folds of its split node crossed with `grid`
     ({"node.param": [values]}); returns the Results table (runtime/results.py): one row per run
     and `summary()` per setting. Uses `client` if given, else `scheduler`'s cluster, else a
     LocalCluster of `workers` processes for the sweep's duration."""
@@ -295,6 +296,8 @@ def sweep(graph: Graph, folds: int | None = None, grid: dict | None = None, *,
 
     texts = []
     for key, values in (grid or {}).items():
+        if not isinstance(values, (list, tuple)):
+            raise GradhopperError(f"grid {key}: expected a list of values, got {values!r}")
         try:
             texts.append(f"{key}=" + ",".join(json.dumps(_plain(v), allow_nan=False)
                                               for v in values))
