@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradhopper.runtime.errors import GradhopperError
+from gradhopper.runtime.reported import reported
 
 from .values import short
 
@@ -137,8 +138,9 @@ class RunControls(QtCore.QObject):
         self.runner.gui_busy()
         self.progress.setMaximum(max(ex.epochs, 1))
         self.progress.setValue(ex.epoch)
+        keys = [r.key for r in reported(ex.plan) if r.shown][:3]
         metrics = ex.history[-1] if ex.history else {}
-        shown = "  ".join(f"{k.split('.')[0]} {v:.4g}" for k, v in list(metrics.items())[:3])
+        shown = "  ".join(f"{k.split('.')[0]} {metrics[k]:.4g}" for k in keys if k in metrics)
         self.counters.setText(f"epoch {ex.epoch}/{ex.epochs}  step {ex.steps}  {shown}")
         if self.plots.refresh(ex, final=not self.timer.isActive()):
             for node_id, widget in self.canvas.shown.items():

@@ -1,54 +1,123 @@
 """The `gradhopper` command: open the editor, or run, check and sweep graph files headless.
 
-Bad input exits 2 and a run that turns NaN exits 3, each with one line on stderr and no
-traceback. Qt is imported only to open the editor, so `run` works where Qt is not installed.
+A thin layer over the Python API (runtime/api.py): every command starts from `open_plan`, and
+`run` drives a `Run`. Bad input exits 2 and a run that turns NaN exits 3, each with one line on
+stderr and no traceback: a usage error too, and a stdout that cannot take the output (a full
+disk, a closed pipe), which is flushed here rather than at exit. `--json` is strict JSON. Ctrl-C
+exits 130; during `run` on the interpreter it stops at the next step and keeps what ran (the
+`--json` object, marked "interrupted", and the state). Qt is imported only to open the editor,
+so `run` works where Qt is not installed.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
+import signal
 import stat
 import sys
+import threading
 import zipfile
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import numpy as np
 
-from . import atomicwrite, overrides
+from . import atomicwrite
+from .api import Run, open_plan
 from .errors import GradhopperError
-from .fileformat import load
-from .graph import Graph
-from .planner import Plan, plan
-from .registry import default_registry
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser, commands = _parser()
     if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help")):
         return _editor(argv)
-    args = parser.parse_args(argv)
+    stdout, sys.stdout = sys.stdout, _Stdout(sys.stdout)
     try:
-        return args.handler(args)
+        args = parser.parse_args(argv)
+        code = args.handler(args)
+        sys.stdout.flush()  # here, not at exit, so that a full disk gets its one line
+        return code
     except GradhopperError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if isinstance(exc, StdoutError):
+            _silence(stdout)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout = stdout
+
+
+class StdoutError(GradhopperError):
+    """Standard output cannot take what a command prints (a full disk, a closed pipe)."""
+
+
+class _Stdout:
+    """sys.stdout while a command runs: a write that fails raises one StdoutError."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise StdoutError(f"cannot write to standard output: {exc.strerror or exc}") \
+                from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise StdoutError(f"cannot write to standard output: {exc.strerror or exc}") \
+                from None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _silence(stream) -> None:
+    """Point a failed stdout at /dev/null, so the interpreter's flush at exit cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # not a real file (a test's capture): nothing to do
+        pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (exit code 2) instead of usage and error."""
+
+    def error(self, message: str):
+        message = re.sub(r"'([^']{41,})'", lambda m: _short(m.group(1)), message)
+        raise GradhopperError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def count(text: str) -> int:
+    """A whole number >= 0 for --epochs and --steps, refused in one short line otherwise."""
+    if not re.fullmatch(r"[0-9]+", text):
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {_short(text)}")
+    if len(text) > 18:
+        raise argparse.ArgumentTypeError(f"expected a whole number below 10**18, got one of "
+                                         f"{len(text)} digits")
+    return int(text)
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict]:
     """The parser, and its subcommands by name (anything else opens the editor)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gradhopper", description="Run backpropagation laid out as a graph of nodes. "
         "With no command (or just a GRAPH), open the editor.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="train a graph headless")
     run.add_argument("graph", type=Path)
-    run.add_argument("--epochs", type=int, help="override run.epochs")
-    run.add_argument("--steps", type=int, help="stop after N steps in all")
+    run.add_argument("--epochs", type=count, help="override run.epochs")
+    run.add_argument("--steps", type=count, help="stop after N steps in all")
     run.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
                      help="change a parameter for this run (repeatable)")
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
@@ -72,65 +141,93 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     return parser, sub.choices
 
 
-def open_graph(path: Path, sets: list[str] = ()) -> tuple[Graph, Plan]:
-    """Load, apply --set values and plan; every refusal names the file."""
-    registry = default_registry()
-    graph = load(path, registry)
-    for warning in graph.warnings:
-        print(f"warning: {path}: {warning}", file=sys.stderr)
-    try:
-        for text in sets:
-            overrides.apply(graph, *overrides.parse(text), registry)
-    except GradhopperError as exc:
-        raise exc.in_file(path)
-    return graph, plan(graph, registry)
-
-
 def _check(args) -> int:
-    _, the_plan = open_graph(args.graph)
-    print(the_plan.describe())
+    print(open_plan(args.graph).describe())
     return 0
 
 
 def _run(args) -> int:
-    if args.epochs is not None and args.epochs < 0 or args.steps is not None and args.steps < 0:
-        raise GradhopperError("--epochs and --steps take a whole number >= 0")
-    graph, the_plan = open_graph(args.graph, args.set)
-    from .compiled import runner_for
-
+    run = Run(open_plan(args.graph, args.set), epochs=args.epochs, engine=args.engine)
+    executor = run.runner
     if args.save_state is not None:
         atomicwrite.check(args.save_state)  # refused now, not after the run
-    executor = runner_for(the_plan, args.engine, epochs=args.epochs)
     if args.load_state is not None:
         try:
             executor.load_state(_load_state(args.load_state))
         except GradhopperError as exc:
             raise exc.in_file(args.load_state)
-    show = not args.quiet and not args.json
-    from .progress import Progress  # rich is imported only for a run that shows progress
-
-    with Progress(executor, enabled=show) as progress:
-        executor.subscribe(progress.on_event)
-        executor.run(steps=args.steps)  # raises NonFiniteError (exit 3) before anything is saved
+    interrupted = _train(run, show=not args.quiet and not args.json, steps=args.steps)
     if args.save_state is not None:
         _save_state(executor.state(), args.save_state)
     if args.json:
-        print(json.dumps({"epochs": executor.epoch, "steps": executor.steps,
-                          "outputs": {k: _plain(v) for k, v in executor.report().items()}}))
+        _print_json(run, interrupted)
+    if interrupted:
+        print(f"interrupted after {run.steps} steps ({run.epoch} epochs)", file=sys.stderr)
+        return 130
     return 0
 
 
-def _plain(value):
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def _train(run: Run, show: bool, steps: int | None) -> bool:
+    """Run to the end (or `steps`) with progress; True if Ctrl-C stopped it.
+
+    On the interpreter the first Ctrl-C asks the run to stop at its next step, so what ran so
+    far is whole and gets reported and saved; a second one, or one during a compiled run
+    (a kernel cannot stop halfway), interrupts at once (exit 130, nothing reported).
+    """
+    from .progress import Progress  # rich is imported only for a run that shows progress
+
+    asked = []
+
+    def on_ctrl_c(signum, frame):
+        if asked or run.runner is not run.executor:
+            raise KeyboardInterrupt
+        asked.append(signum)
+        run.stop()
+
+    previous = _catch_sigint(on_ctrl_c)
+    try:
+        with Progress(run, enabled=show) as progress:
+            run.subscribe(progress.on_event)
+            run.advance(steps=steps)
+    finally:
+        _catch_sigint(previous)
+    return bool(asked) and not run.finished
+
+
+def _catch_sigint(handler):
+    """Install a SIGINT handler, returning the previous one (main thread only: else None)."""
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, handler)
+
+
+def _print_json(run: Run, interrupted: bool) -> None:
+    """`--json`'s one object, strict JSON (a non-finite value is NonFiniteError, exit 3)."""
+    out = run.to_json()
+    if interrupted:
+        out["interrupted"] = True
+    print(json.dumps(out, allow_nan=False))
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 def _save_state(state: dict, path: Path) -> None:
-    """Write the .npz at exactly `path`, atomically (runtime/atomicwrite.py)."""
-    atomicwrite.write(path, lambda fh: np.savez(fh, **state))
+    """Write the .npz at exactly `path`, atomically (runtime/atomicwrite.py).
+
+    Written entry by entry as np.savez would, since savez takes the arrays as keyword
+    arguments and a node called `file` would collide with its own parameter."""
+    def fill(fh):
+        with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as archive:
+            for key, value in state.items():
+                with archive.open(f"{key}.npy", "w", force_zip64=True) as entry:
+                    np.lib.format.write_array(entry, np.asanyarray(value), allow_pickle=False)
+    atomicwrite.write(path, fill)
 
 
 def _load_state(path: Path) -> dict:

@@ -55,6 +55,7 @@ from .compiled_source import Generator, Prepared, Unsupported, kernels
 from .errors import GradhopperError, NonFiniteError
 from .executor import Event, Executor
 from .planner import Plan
+from .reported import metrics, reported
 
 CHUNKS = 10  # kernel calls per run at most, for progress; more only if the data is large
 CHUNK_BYTES = 64 * 2**20  # stacked batch data per call
@@ -302,12 +303,12 @@ class CompiledRunner:
         order the executor records them: every reported number."""
         column = {key: c for c, (key, _) in enumerate(self._gen.history)}
         out = []
-        for key, slot in self.executor.reported:
-            value = self.executor.rs.V[slot]
+        static = metrics(reported(self.plan), self.executor.rs.V)
+        for key, _ in self.executor.reported:
             if key in column:
                 out.append((key, column[key], None))
-            elif isinstance(value, (float, int)) and not isinstance(value, bool):
-                out.append((key, None, float(value)))
+            elif key in static:
+                out.append((key, None, static[key]))
         return out
 
     def _replay(self, start, epoch: int, steps: int, at_boundary: bool) -> None:

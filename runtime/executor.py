@@ -63,6 +63,7 @@ from .errors import GradhopperError
 from .graph import Endpoint
 from .interpreter import STATIC_CACHE, Event, Interpreter, StaticCache, _finite
 from .planner import Plan
+from .reported import reported
 from .runstate import RunState
 
 __all__ = ["Event", "Executor", "StaticCache", "STATIC_CACHE"]
@@ -76,7 +77,8 @@ class Executor(Interpreter):
         self.subscribers: list = []
         self._pending: dict[str, dict] = {}  # node -> {param: value}, for the next step
         self._lock = threading.Lock()
-        self.reported = self._reported_slots()  # ("node.port", slot) of each reported value
+        self._reported = reported(plan)
+        self.reported = [(r.key, r.slot) for r in self._reported]  # what report() returns
         self._walker = self._walk()
 
     # the run state's fields, read as before -------------------------------------------------
@@ -281,14 +283,3 @@ class Executor(Interpreter):
         V = self.rs.V
         return {key: V[slot] for key, slot in self.reported}
 
-    def _reported_slots(self) -> list[tuple[str, int]]:
-        out = []
-        for node_id in self.plan.order:
-            call = self.plan.calls[node_id]
-            if call.role == "view":
-                out.append((f"{node_id}.{call.type.inputs[0].name}", call.inputs[0]))
-            elif self.plan.rate[node_id] != "static":
-                out += [(f"{node_id}.{p.name}", s) for p, s in zip(call.type.outputs,
-                                                                    call.outputs)
-                        if p.kind == "scalar"]
-        return out

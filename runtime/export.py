@@ -35,6 +35,7 @@ from .compiled_kernel import PLACEHOLDER, comment, fill, indent
 from .compiled_source import Prepared, Unsupported, context, kernels
 from .errors import GradhopperError
 from .planner import Call, Plan
+from .reported import metrics as metric_values, reported
 
 RULE = 78
 # Names the script's own lines use, besides numpy's: never given to a node's variable.
@@ -72,11 +73,11 @@ def register(sub) -> None:
 
 
 def _command(args) -> int:
-    from .cli import open_graph
+    from .api import open_plan
 
     if args.output is not None:
         atomicwrite.check(args.output)  # a path that cannot be written: refused before work
-    _, the_plan = open_graph(args.graph, args.set)
+    the_plan = open_plan(args.graph, args.set)
     if args.output is None:
         print(export(the_plan), end="")
     else:
@@ -381,9 +382,8 @@ class _Script:
                                    f"{call.node} ({call.type.identifier}): the epoch's value")
             else:
                 out += self._block(call, code.numpy, 2)
-        metrics = [(key, slot) for key, slot in self.prepared.executor.reported
-                   if isinstance(self.values[slot], (float, int, np.floating, np.integer))
-                   and not isinstance(self.values[slot], (bool, np.bool_))]
+        numbers = metric_values(reported(plan), self.values)
+        metrics = [(key, slot) for key, slot in self.prepared.executor.reported if key in numbers]
         self.used |= {slot for _, slot in metrics}
         metrics = [(key, self.names[slot]) for key, slot in metrics]
         out += [_banner("this epoch's metrics", 2), "        metrics = {"]

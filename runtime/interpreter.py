@@ -14,6 +14,7 @@ import numpy as np
 from .errors import GradhopperError, NodeError, NonFiniteError, ShapeError
 from .nodetype import NodeContext
 from .planner import Call, Plan
+from .reported import metrics
 from .runstate import RunState
 from .stepcode import compile_step
 
@@ -143,8 +144,7 @@ class Interpreter:
             self._phase = "epoch"
             yield from self._run_calls(self._epoch_calls)
             rs.epoch += 1
-            rs.history.append({k: float(v) for k, v in self.report().items()
-                               if isinstance(v, (float, int)) and not isinstance(v, bool)})
+            rs.history.append(metrics(self._reported, rs.V))
             rs.batches = None
             yield Event("epoch", rs.epoch, rs.step_in_epoch, None)
         rs.finished = True

@@ -22,6 +22,11 @@ def parse(text: str) -> tuple[str, str, object]:
         value = json.loads(raw)
     except json.JSONDecodeError:
         value = raw
+    except RecursionError:
+        raise GradhopperError(f"--set {target}: the value is nested too deeply") from None
+    except ValueError:  # int() refuses more than 4300 digits
+        raise GradhopperError(f"--set {target}: the value is a number too long to read") \
+            from None
     return node, param, value
 
 

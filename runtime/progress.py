@@ -2,7 +2,8 @@
 
 About ten lines of per-epoch metrics a run (the last epoch always), so a 500-epoch run stays
 readable; on a terminal the bar carries the latest values between them. Off a terminal there is
-no bar. Views are left out: they repeat the metric they show.
+no bar. The metrics shown are runtime/reported.py's `shown`: per-epoch, views left out (they
+repeat the metric they show).
 """
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn
 from rich.progress import TimeElapsedColumn, TimeRemainingColumn
 
+from .reported import reported
+
 
 class Progress:
-    def __init__(self, executor, *, enabled: bool = True, lines: int = 10):
-        self.executor = executor
+    """Subscribe `on_event` to a run (a gh.Run, or anything with epochs, plan and history)."""
+
+    def __init__(self, run, *, enabled: bool = True, lines: int = 10):
+        self.run = run
         self.enabled = enabled
-        self.every = max(1, executor.epochs // lines)
-        plan = executor.plan
-        self.shown = {node for node in plan.order
-                      if plan.rate[node] == "epoch" and plan.calls[node].role != "view"}
+        self.every = max(1, run.epochs // lines)
+        self.shown = {r.key for r in reported(run.plan) if r.shown}
         self.console = Console(stderr=False)
         self._bar = None
         self._task = None
@@ -30,7 +33,7 @@ class Progress:
                 TextColumn("{task.fields[metrics]}"), TimeElapsedColumn(), TimeRemainingColumn(),
                 console=self.console, transient=True)
             self._bar.__enter__()
-            self._task = self._bar.add_task("train", total=self.executor.epochs, metrics="")
+            self._task = self._bar.add_task("train", total=self.run.epochs, metrics="")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -40,12 +43,12 @@ class Progress:
     def on_event(self, event) -> None:
         if not self.enabled or event.kind != "epoch":
             return
-        metrics = format_metrics({k: v for k, v in self.executor.history[-1].items()
-                                  if k.split(".")[0] in self.shown})
+        metrics = format_metrics({k: v for k, v in self.run.history[-1].items()
+                                  if k in self.shown})
         if self._bar is not None:
             self._bar.update(self._task, completed=event.epoch, metrics=metrics)
-        if event.epoch % self.every == 0 or event.epoch == self.executor.epochs:
-            width = len(str(self.executor.epochs))
+        if event.epoch % self.every == 0 or event.epoch == self.run.epochs:
+            width = len(str(self.run.epochs))
             self.console.print(f"epoch {event.epoch:>{width}}  {metrics}", highlight=False,
                                soft_wrap=True)
 

@@ -25,7 +25,6 @@ import sys
 import time
 from pathlib import Path
 
-from . import overrides
 from .errors import GradhopperError
 from .results import Results, Row, check_writable, csv_text, plot, print_tables, write_text
 from .sweepgrid import Sweep, prepare
@@ -40,22 +39,16 @@ def run_task(text: str, folder: str, name: str, sets: list, epochs: int | None,
 
     With engine "compiled" the worker compiles once (numba's disk cache serves the rest); the
     sweep has already said, once, if the graph falls back to the interpreter."""
-    from .compiled import runner_for
-    from .fileformat import loads
-    from .planner import plan
-    from .registry import default_registry
+    from .api import Run, open_plan
 
     start = time.perf_counter()
     metrics: dict = {}
     error = None
     try:
-        registry = default_registry()
-        graph = loads(text, path=Path(folder) / name, registry=registry)
-        for node, param, value in sets:
-            overrides.apply(graph, node, param, value, registry)
-        executor = runner_for(plan(graph, registry), engine, epochs=epochs,
-                              say=lambda line: None).run()
-        metrics = {k: float(v) for k, v in executor.report().items() if _is_scalar(v)}
+        the_plan = open_plan(Path(folder) / name, sets, text=text, warn=None)
+        run = Run(the_plan, epochs=epochs, engine=engine, say=lambda line: None)
+        run.advance()
+        metrics = run.metrics()
     except GradhopperError as exc:
         error = str(exc)
     except Exception as exc:  # a bug in a node, say: still one line, and the sweep goes on
@@ -63,13 +56,6 @@ def run_task(text: str, folder: str, name: str, sets: list, epochs: int | None,
     if error is not None:
         error = " ".join(error.split())
     return {"metrics": metrics, "seconds": time.perf_counter() - start, "error": error}
-
-
-def _is_scalar(value) -> bool:
-    import numpy as np
-
-    return (isinstance(value, (int, float, np.integer, np.floating))
-            and not isinstance(value, (bool, np.bool_)))
 
 
 @contextlib.contextmanager
@@ -169,14 +155,11 @@ def execute(sweep: Sweep, client, on_result=None, stop=None) -> Results:
 
 def check_engine(sweep: Sweep) -> None:
     """Say once, here, if the graph cannot compile: the runs then use the interpreter."""
+    from .api import open_plan
     from .compiled import engine_for
-    from .fileformat import loads
-    from .planner import plan
-    from .registry import default_registry
 
-    registry = default_registry()
-    graph = loads(sweep.text, path=Path(sweep.folder) / sweep.name, registry=registry)
-    runner, why = engine_for(plan(graph, registry), epochs=0)
+    the_plan = open_plan(Path(sweep.folder) / sweep.name, text=sweep.text, warn=None)
+    runner, why = engine_for(the_plan, epochs=0)
     if runner is None:
         print(f"note: the runs use the interpreter: {why}", file=sys.stderr)
         sweep.engine = "interpreted"
@@ -261,13 +244,10 @@ def check_metric(metric: str | None, path) -> None:
     """--metric must be one of the values the graph reports (metrics and view inputs)."""
     if metric is None:
         return
-    from .executor import Executor
-    from .fileformat import load
-    from .planner import plan
-    from .registry import default_registry
+    from .api import open_plan
+    from .reported import reported
 
-    registry = default_registry()
-    names = list(Executor(plan(load(path, registry), registry), epochs=0).report())
+    names = [r.key for r in reported(open_plan(path, warn=None)) if r.metric]
     if metric not in names:
         raise GradhopperError(f"--metric {metric}: not a value the graph reports; it reports "
                               f"{', '.join(names) or 'none'}", file=str(path))

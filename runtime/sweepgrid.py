@@ -21,7 +21,8 @@ from pathlib import Path
 
 from . import overrides
 from .errors import GradhopperError
-from .fileformat import load, validate
+from .api import print_warning, read
+from .fileformat import validate
 from .graph import Graph
 from .planner import plan
 from .registry import Registry, default_registry
@@ -101,7 +102,7 @@ def prepare(path, grid: list[str] = (), folds: int | None = None, stratified: bo
     """Read the graph file and expand the sweep; raises GradhopperError naming the file."""
     path = Path(path)
     registry = registry or default_registry()
-    graph = load(path, registry)
+    graph = read(path, registry=registry, warn=print_warning)
     text = path.read_text(encoding="utf-8")
     return expand(graph, text, grid, folds, stratified, epochs, registry)
 

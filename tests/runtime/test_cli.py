@@ -4,14 +4,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from helpers import SAMPLES, run_sample
+from helpers import SAMPLES, run_sample, sample_plan
 
 from gradhopper.runtime.cli import main
+from gradhopper.runtime.executor import Executor
 
 
 def cli(capsys, *argv) -> tuple[int, str, str]:
@@ -114,3 +116,109 @@ def test_the_console_script_runs_without_importing_qt(tmp_path):
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=60, env={**os.environ, "PYTHONWARNINGS": "error"})
     assert done.stdout.strip() == "0 []", done.stderr
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["run"], "gradhopper run: the following arguments are required: graph"),
+    (["run", "{sample}", "--bogus"], "gradhopper: unrecognized arguments: --bogus"),
+    (["run", "{sample}", "--engine", "fast"], "argument --engine: invalid choice: 'fast'"),
+    (["run", "{sample}", "--epochs", "abc"],
+     "argument --epochs: expected a whole number >= 0, got 'abc'"),
+    (["run", "{sample}", "--steps", "1.5"],
+     "argument --steps: expected a whole number >= 0, got '1.5'"),
+    (["run", "{sample}", "--epochs", "9" * 5000],
+     "argument --epochs: expected a whole number below 10**18, got one of 5000 digits"),
+    (["run", "{sample}", "--steps", "٣"], "expected a whole number >= 0, got '٣'"),
+    (["check"], "gradhopper check: the following arguments are required: graph"),
+])
+def test_usage_errors_are_one_short_line_and_exit_2(capsys, argv, expected):
+    code, out, err = cli(capsys, *[a.format(sample=SAMPLES / "xor.json") for a in argv])
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and len(err) < 200 and err.startswith("error: ")
+    assert expected in err and err.rstrip().endswith("--help)")
+
+
+def test_an_error_naming_an_id_with_a_newline_stays_one_line(capsys, tmp_path):
+    doc = json.loads((SAMPLES / "xor.json").read_text())
+    doc["nodes"][0]["type"] = "no\nsuch"
+    (tmp_path / "g.json").write_text(json.dumps(doc))
+    code, _, err = cli(capsys, "check", tmp_path / "g.json")
+    assert code == 2 and err.count("\n") == 1 and "no\\nsuch" in err
+
+
+def gradhopper(*argv, stdout=subprocess.PIPE, **kwargs):
+    return subprocess.run([sys.executable, "-m", "gradhopper.runtime.cli", *map(str, argv)],
+                          stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=120,
+                          **kwargs)
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", SAMPLES / "wheat_seeds.json"],
+    ["run", SAMPLES / "mazur.json", "--json"],
+    ["run", SAMPLES / "xor.json", "--epochs", "20"],  # the per-epoch lines
+    ["export", SAMPLES / "mazur.json"],
+])
+def test_a_full_disk_on_stdout_is_one_line_and_exit_2(argv):
+    with open("/dev/full", "w") as full:
+        done = gradhopper(*argv, stdout=full)
+    assert done.returncode == 2
+    assert done.stderr == "error: cannot write to standard output: No space left on device\n"
+
+
+def test_json_is_strict_a_non_finite_value_exits_3_and_prints_nothing():
+    # diverges: the loss turns infinite in epoch 4, step 22 (64 steps an epoch), mid-epoch here
+    done = gradhopper("run", SAMPLES / "sine.json", "--steps", "220", "--json",
+                      "--set", "learning_rate.value=0.5", "--set", "learning_rate.max=1e300",
+                      "--set", "W1.high=1e200", "--set", "W1.init=uniform")
+    assert done.returncode == 3 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "NaN or infinite" in done.stderr
+
+
+# Runs the command line, and says on stderr when each event has been handled.
+TELL_EVENTS = """
+import sys
+from gradhopper.runtime import progress
+shown = progress.Progress.on_event
+def tell(self, event):
+    shown(self, event)
+    print("event", event.kind, event.epoch, file=sys.stderr, flush=True)
+progress.Progress.on_event = tell
+from gradhopper.runtime.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_during_run_exits_130_and_keeps_what_ran(tmp_path):
+    state = tmp_path / "state.npz"
+    child = subprocess.Popen([sys.executable, "-c", TELL_EVENTS, "run",
+                              str(SAMPLES / "wheat_seeds.json"), "--json", "--save-state",
+                              str(state)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        for line in child.stderr:  # wait on the run's own events, not on a clock
+            if line.startswith("event epoch 2"):
+                break
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 130
+    result = json.loads(out)
+    assert result["interrupted"] is True and 2 <= result["epochs"] < 500
+    assert result["epochs"] * 139 <= result["steps"] < (result["epochs"] + 1) * 139
+    assert err.splitlines()[-1] == (f"interrupted after {result['steps']} steps "
+                                    f"({result['epochs']} epochs)")
+    want = Executor(sample_plan("wheat_seeds"), cache=None).run(steps=result["steps"])
+    assert result["outputs"]["loss.loss"] == want.report()["loss.loss"]
+    saved = np.load(state)
+    for node, value in want.state().items():
+        np.testing.assert_array_equal(saved[node], value)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("9" * 5000, "--set W1.seed: the value is a number too long to read"),
+    ("[" * 100_000 + "]" * 100_000, "--set W1.seed: the value is nested too deeply"),
+])
+def test_set_values_at_the_edges_are_one_line(capsys, value, expected):
+    code, out, err = cli(capsys, "run", SAMPLES / "xor.json", "--set", f"W1.seed={value}")
+    assert code == 2 and out == "" and err == f"error: {SAMPLES / 'xor.json'}: {expected}\n"

@@ -39,8 +39,12 @@ def numbers(ex: Executor, rename: dict | None = None) -> tuple[list, dict]:
         node, port = endpoint.split(".")
         return f"{back.get(node, node)}.{port}"
 
+    def state_key(name: str) -> str:  # a node id, or NODE_ID/velocity for optimiser state
+        node, _, rest = name.partition("/")
+        return back.get(node, node) + (f"/{rest}" if rest else "")
+
     history = [{key(k): v for k, v in epoch.items()} for epoch in ex.history]
-    return history, {back.get(n, n): v for n, v in ex.state().items()}
+    return history, {state_key(n): v for n, v in ex.state().items()}
 
 
 def assert_same(a, b, tol: float = 1e-12) -> None:

@@ -27,7 +27,7 @@ def sweep(*args) -> int:
     (["--folds", "1"], "--folds takes 2 or more"),
     (["--stratified"], "--stratified needs --folds"),
     (["--metric", "nosuch.accuracy"], "--metric nosuch.accuracy: not a value the graph"),
-    (["--metric", "test_accuracy.nosuch"], "it reports W1_heatmap.value, test_accuracy.accur"),
+    (["--metric", "test_accuracy.nosuch"], "it reports test_accuracy.accuracy, loss.loss,"),
     (["--metric", "learning_rate.value"], "not a value the graph reports"),
     (["--out", "/nonexistent/folder/r.csv"], "does not exist"),
     (["--plot", "plot.xyz"], "--plot plot.xyz: the name must end in one of"),
