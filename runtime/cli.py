@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except GradhopperError as exc:
+        if exc.node is not None and getattr(args, "graph", None) is not None:
+            exc.in_file(args.graph)  # an error a run raised names its node: say which file
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
