@@ -101,8 +101,8 @@ def test_a_run_that_turns_nan_exits_3_naming_node_port_epoch_and_step(capsys):
                        "--set", "learning_rate.value=0.5", "--set", "learning_rate.max=1e300",
                        "--set", "W1.high=1e200", "--set", "W1.init=uniform")
     assert code == 3 and err.count("\n") == 1
-    assert re.search(r"^error: node \w+, port \w+: \w+ became NaN or infinite in epoch \d+, "
-                     r"step \d+$", err)
+    assert re.search(r"^error: \S+sine.json: node \w+, port \w+: \w+ became NaN or infinite "
+                     r"in epoch \d+, step \d+$", err)
 
 
 def test_the_console_script_runs_without_importing_qt(tmp_path):
