@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import atomicwrite, strictjson
 from .boundedread import GRAPH_LIMIT, read_bytes
-from .errors import FormatError, GradhopperError, GraphError, shown
+from .errors import FormatError, GradhopperError, GraphError, one_line, shown
 from .graph import Edge, Endpoint, Graph, Node, check_ports
 from .registry import Registry
 
@@ -104,11 +104,12 @@ def _build(doc, path: Path | None) -> Graph:
                              f"and {edge.src})", node=edge.dst.node, port=edge.dst.port)
         graph.edges.append(edge)
     if unknown:
-        graph.warnings.append("keys this version does not know are kept as they are: "
-                              + ", ".join(unknown))
+        graph.warnings.append(one_line("keys this version does not know are kept as they are: "
+                                       + ", ".join(unknown)))
     if dropped:
-        graph.warnings.append("editor settings of the wrong shape were dropped (nodes without "
-                              "a position are placed anew): " + ", ".join(dropped))
+        graph.warnings.append(one_line("editor settings of the wrong shape were dropped (nodes "
+                                       "without a position are placed anew): "
+                                       + ", ".join(dropped)))
     return graph
 
 
