@@ -37,16 +37,17 @@ def loads(text: str):
 
 
 def depth(value) -> int:
-    """How deeply lists and objects nest in `value` (a number or string is 0), without recursion."""
-    deepest, todo = 0, [(value, 1)]
+    """How deeply lists and objects nest in `value` (a number or string is 0), without recursion;
+    the walk stops once it is past MAX_DEPTH."""
+    deepest, todo = 0, [(value, 1)] if isinstance(value, (dict, list)) else []
     while todo:
         item, level = todo.pop()
-        children = item.values() if isinstance(item, dict) else item \
-            if isinstance(item, list) else None
-        if children is not None:
-            deepest = max(deepest, level)
-            if level <= MAX_DEPTH:
-                todo.extend((child, level + 1) for child in children)
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, (dict, list)):
+                todo.append((child, level + 1))
     return deepest
 
 
