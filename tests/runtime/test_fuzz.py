@@ -98,7 +98,8 @@ def mutated(draw) -> bytes:
     path = draw(st.sampled_from(SAMPLE_FILES))
     doc = json.loads(path.read_text())
     for _ in range(draw(st.integers(1, 3))):
-        params = slots([n.get("params", {}) for n in doc["nodes"] if isinstance(n, dict)])
+        nodes = doc.get("nodes") if isinstance(doc.get("nodes"), list) else []
+        params = slots([n.get("params", {}) for n in nodes if isinstance(n, dict)])
         container, key = rng.choice(params if params and rng.random() < 0.7 else slots(doc))
         how = rng.choice(["replace", "replace", "replace", "delete", "rename", "nest"])
         if how == "replace":
