@@ -5,8 +5,9 @@ from importlib import resources
 
 import numpy as np
 
+from gradhopper.runtime.boundedread import CSV_LIMIT, read_bytes
 from gradhopper.runtime.compiled_kernel import Kernel
-from gradhopper.runtime.errors import GraphError, ParamError
+from gradhopper.runtime.errors import GradhopperError, GraphError, ParamError
 from gradhopper.runtime.nodetype import NodeType, Param, Port
 
 from .csvtable import read_csv
@@ -32,14 +33,19 @@ BUILT_INS = {"seeds": seeds, "xor": xor, "sine": sine}  # each gives X and y as 
 
 
 def load_csv(ctx):
-    """X and y from the CSV at the path parameter, resolved against the graph file's folder."""
+    """X and y from the CSV at the path parameter, resolved against the graph file's folder.
+
+    Only a regular file of at most 1 GB is read (boundedread): never a FIFO or a device.
+    """
     path = ctx.path(ctx.params["path"])
+    if not path.exists() and not path.is_symlink():
+        raise GraphError(f"no CSV file at {path}", param="path")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise GraphError(f"no CSV file at {path}", param="path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GraphError(f"cannot read {path}: {exc}", param="path") from None
+        text = read_bytes(path, CSV_LIMIT, "CSV file").decode("utf-8-sig")
+    except GradhopperError as exc:
+        raise GraphError(f"CSV {exc}", param="path") from None
+    except UnicodeDecodeError as exc:
+        raise GraphError(f"{path} is not UTF-8 text (byte {exc.start})", param="path") from None
     data = read_csv(text, str(path))
     label, width = ctx.params["label_column"], data.shape[1]
     if width < 2:

@@ -35,12 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help")):
         return _editor(argv)
     stdout, sys.stdout = sys.stdout, _Stdout(sys.stdout)
+    args = None
     try:
         args = parser.parse_args(argv)
         code = args.handler(args)
         sys.stdout.flush()  # here, not at exit, so that a full disk gets its one line
         return code
     except GradhopperError as exc:
+        if exc.node is not None and getattr(args, "graph", None) is not None:
+            exc.in_file(args.graph)  # an error a run raised names its node: say which file
         if isinstance(exc, StdoutError):
             _silence(stdout)
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)

@@ -2,8 +2,26 @@
 
 Each error renders as one line that names the file, the node and the port where there is one;
 the command line prints that line and exits with `exit_code`, the editor paints the node red.
+One line holds whatever the file held: control characters (a node id ending in a newline)
+are shown escaped, as repr shows them, and a value from a file is quoted only in short
+(`shown`), so a message never carries a file's contents.
 """
 from __future__ import annotations
+
+SHOWN = 40  # characters of a value from a file that a message may quote
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks, tabs and other unprintable characters escaped as repr does."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def shown(value) -> str:
+    """A value from a file as a message quotes it: its repr, cut short if long."""
+    text = repr(value)
+    return text if len(text) <= SHOWN else f"{text[:SHOWN - 12]}... ({len(text)} characters)"
 
 
 class GradhopperError(Exception):
@@ -32,7 +50,7 @@ class GradhopperError(Exception):
 
     def __str__(self) -> str:
         where = self.where()
-        return f"{where}: {self.message}" if where else self.message
+        return one_line(f"{where}: {self.message}" if where else str(self.message))
 
     def in_file(self, file) -> "GradhopperError":
         """Return self with the file named, for errors raised before the file was known."""
@@ -43,6 +61,10 @@ class GradhopperError(Exception):
 
 class FormatError(GradhopperError):
     """The file is not a Gradhopper graph this version can read."""
+
+
+class ReadError(FormatError):
+    """A file that cannot be read: missing, unreadable, not a regular file, or too large."""
 
 
 class GraphError(GradhopperError):

@@ -4,23 +4,28 @@ Reading goes text -> JSON -> checked records -> Graph, and every refusal is one 
 FormatError naming the file, node and port. Nothing in a file is ever executed: no eval, no
 pickle. Writing puts keys in a fixed order and one node or edge per line, so load-then-save gives
 the same bytes and diffs stay readable. The top-level `ui` object (backdrops, view settings) and
-each node's `ui` belong to the editor; the runtime keeps them as they are. `save` writes beside
-the target and renames, so a failed save leaves the old file whole.
+each node's `ui` belong to the editor; the runtime keeps them as they are once they have the
+shape the editor reads (`ui_problems`): a value of another shape is dropped with one warning, so
+no file can crash the editor. The file is read through boundedread (a regular file, at most
+64 MB) and strictjson (finite numbers that fit, bounded nesting). `save` goes through
+atomicwrite, so a failed save leaves the old file whole.
 """
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
-from .errors import FormatError, GradhopperError, GraphError
+from . import atomicwrite, strictjson
+from .boundedread import GRAPH_LIMIT, read_bytes
+from .errors import FormatError, GradhopperError, GraphError, one_line, shown
 from .graph import Edge, Endpoint, Graph, Node, check_ports
 from .registry import Registry
 
 FORMAT = "gradhopper.graph"
 VERSION = 1
 TOP_KEYS = ("format", "version", "name", "description", "run", "ui", "nodes", "edges")
+RUN_KEYS = ("epochs", "seed", "stop")
+MAX_POS = 1e7  # canvas coordinates beyond this are not a place anyone put a node
 NODE_KEYS = ("id", "type", "params", "ui")
 EDGE_KEYS = ("from", "to")
 
@@ -28,10 +33,7 @@ EDGE_KEYS = ("from", "to")
 def load(path, registry: Registry | None = None) -> Graph:
     """Read a graph file; with a registry, also migrate legacy ids and validate it."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FormatError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    data = read_bytes(path, GRAPH_LIMIT, "graph file")
     try:
         return loads(data, path=path, registry=registry)
     except GradhopperError as exc:
@@ -57,27 +59,18 @@ def _parse(data: bytes | str, path: Path | None) -> Graph:
             raise FormatError(f"not UTF-8 text (byte {exc.start})") from None
     if not data.strip():
         raise FormatError("the file is empty")
-    try:
-        doc = json.loads(data, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")\
-            from None
-    return _build(doc, path)
-
-
-def _refuse_constant(name: str):
-    raise FormatError(f"{name} is not allowed in a graph file: values must be finite numbers")
+    return _build(strictjson.loads(data), path)
 
 
 def _build(doc, path: Path | None) -> Graph:
     if not isinstance(doc, dict):
         raise FormatError("not a graph file: the top level must be a JSON object")
     if doc.get("format") != FORMAT:
-        raise FormatError(f"not a graph file: 'format' is {doc.get('format')!r}, "
+        raise FormatError(f"not a graph file: 'format' is {shown(doc.get('format'))}, "
                           f"expected {FORMAT!r}")
     version = doc.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise FormatError(f"'version' must be a whole number, got {version!r}")
+        raise FormatError(f"'version' must be a whole number, got {shown(version)}")
     if version > VERSION:
         raise FormatError(f"written by a newer Gradhopper (file version {version}, "
                           f"this one reads up to {VERSION})")
@@ -89,13 +82,15 @@ def _build(doc, path: Path | None) -> Graph:
     for key in ("epochs", "seed"):
         if key in run and (not isinstance(run[key], int) or isinstance(run[key], bool)
                            or run[key] < 0):
-            raise FormatError(f"'run.{key}' must be a whole number >= 0, got {run[key]!r}")
+            raise FormatError(f"'run.{key}' must be a whole number >= 0, got {shown(run[key])}")
     graph = Graph(name, description=description, run=run, path=path)
-    graph.ui = _typed(doc.get("ui", {}), dict, "'ui' must be an object")
+    dropped: list[str] = []
+    graph.ui = _graph_ui(doc.get("ui", {}), dropped)
     unknown = [k for k in doc if k not in TOP_KEYS]
     graph.extra = {k: doc[k] for k in unknown}
+    unknown += [f"run.{k}" for k in run if k not in RUN_KEYS]
     for i, raw in enumerate(_typed(doc.get("nodes", []), list, "'nodes' must be a list")):
-        node = _node(raw, i)
+        node = _node(raw, i, dropped)
         unknown += [f"{node.id}.{k}" for k in node.extra]
         if node.id in graph.nodes:
             raise GraphError("duplicate node id", node=node.id)
@@ -109,9 +104,64 @@ def _build(doc, path: Path | None) -> Graph:
                              f"and {edge.src})", node=edge.dst.node, port=edge.dst.port)
         graph.edges.append(edge)
     if unknown:
-        graph.warnings.append("keys this version does not know are kept as they are: "
-                              + ", ".join(unknown))
+        graph.warnings.append(one_line("keys this version does not know are kept as they are: "
+                                       + ", ".join(unknown)))
+    if dropped:
+        graph.warnings.append(one_line("editor settings of the wrong shape were dropped (nodes "
+                                       "without a position are placed anew): "
+                                       + ", ".join(dropped)))
     return graph
+
+
+def _graph_ui(ui, dropped: list[str]) -> dict:
+    """The graph's `ui` with every value the editor could not read removed and named."""
+    if not isinstance(ui, dict):
+        dropped.append("ui")
+        return {}
+    ui = dict(ui)
+    backdrops = ui.get("backdrops")
+    if "backdrops" in ui and not isinstance(backdrops, list):
+        dropped.append("ui.backdrops")
+        del ui["backdrops"]
+    elif backdrops is not None:
+        kept = []
+        for i, spec in enumerate(backdrops):
+            if not (isinstance(spec, dict) and isinstance(spec.get("title"), str)
+                    and isinstance(spec.get("nodes"), list)
+                    and all(isinstance(n, str) for n in spec["nodes"])):
+                dropped.append(f"ui.backdrops[{i}]")
+                continue
+            if "color" in spec and not _is_colour(spec["color"]):
+                dropped.append(f"ui.backdrops[{i}].color")
+                spec = {k: v for k, v in spec.items() if k != "color"}
+            kept.append(spec)
+        ui["backdrops"] = kept
+    return ui
+
+
+def _node_ui(node_id: str, ui, dropped: list[str]) -> dict:
+    if not isinstance(ui, dict):
+        dropped.append(f"{node_id}.ui")
+        return {}
+    if "pos" in ui and not _is_pos(ui["pos"]):
+        dropped.append(f"{node_id}.ui.pos")
+        return {k: v for k, v in ui.items() if k != "pos"}
+    return dict(ui)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_pos(value) -> bool:
+    return (isinstance(value, list) and len(value) == 2
+            and all(_is_number(x) and abs(x) <= MAX_POS for x in value))
+
+
+def _is_colour(value) -> bool:
+    return (isinstance(value, list) and len(value) == 3
+            and all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255
+                    for c in value))
 
 
 def _typed(value, kind, message):
@@ -120,7 +170,7 @@ def _typed(value, kind, message):
     return value
 
 
-def _node(raw, i: int) -> Node:
+def _node(raw, i: int, dropped: list[str]) -> Node:
     if not isinstance(raw, dict):
         raise FormatError(f"nodes[{i}] must be an object")
     node_id = raw.get("id")
@@ -132,11 +182,11 @@ def _node(raw, i: int) -> Node:
     if not isinstance(node_type, str):
         raise GraphError("'type' must be a string", node=node_id)
     params = raw.get("params", {})
-    ui = raw.get("ui", {})
-    if not isinstance(params, dict) or not isinstance(ui, dict):
-        raise GraphError("'params' and 'ui' must be objects", node=node_id)
+    if not isinstance(params, dict):
+        raise GraphError("'params' must be an object", node=node_id)
     extra = {k: v for k, v in raw.items() if k not in NODE_KEYS}
-    return Node(node_id, node_type, dict(params), dict(ui), extra)
+    return Node(node_id, node_type, dict(params), _node_ui(node_id, raw.get("ui", {}), dropped),
+                extra)
 
 
 def _edge(raw, i: int) -> Edge:
@@ -232,17 +282,7 @@ def _edge_dict(edge: Edge) -> dict:
 
 
 def save(graph: Graph, path) -> None:
-    """Write atomically: a temporary file beside the target, flushed, then renamed over it."""
-    path = Path(path)
+    """Write atomically (atomicwrite: permissions kept, a symlink written through)."""
     text = dumps(graph)  # serialise first: a value JSON cannot hold fails before any write
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    graph.path = path
+    atomicwrite.write_text(path, text)
+    graph.path = Path(path)

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from .errors import GraphError
 from .registry import Registry
 
-_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")  # matched whole (fullmatch): no "W\n"
 
 
 @dataclass(frozen=True, order=True)
@@ -53,6 +53,54 @@ class Node:
     extra: dict = field(default_factory=dict)
 
 
+class EdgeList(list):
+    """The graph's edges in file order, with an index kept up to date by every change.
+
+    `into` maps an input endpoint to its edge, `out` a node id to the edges leaving it, so
+    loading, validating and planning look edges up in O(1) and cost O(nodes + edges) in all. Callers may change the list directly (the editor's undo restores
+    an order with `edges[:] = ...`); every change but append rebuilds the index.
+    """
+
+    def __init__(self, edges=()):
+        super().__init__(edges)
+        self._reindex()
+
+    def _reindex(self) -> None:
+        self.into: dict[Endpoint, Edge] = {}
+        self.out: dict[str, list[Edge]] = {}
+        for edge in self:
+            self._index(edge)
+
+    def _index(self, edge: Edge) -> None:
+        self.into.setdefault(edge.dst, edge)
+        self.out.setdefault(edge.src.node, []).append(edge)
+
+    def __reduce__(self):  # pickled (a sweep's task) and copied with its index rebuilt
+        return EdgeList, (list(self),)
+
+    def append(self, edge: Edge) -> None:
+        super().append(edge)
+        self._index(edge)
+
+    def remove(self, edge: Edge) -> None:
+        super().remove(edge)  # O(edges) already, so rebuilding keeps the index exact for free
+        self._reindex()
+
+
+def _rebuilding(name):
+    def method(self, *args, **kwargs):
+        result = getattr(list, name)(self, *args, **kwargs)
+        self._reindex()
+        return result
+    method.__name__ = name
+    return method
+
+
+for _name in ("__setitem__", "__delitem__", "__iadd__", "extend", "insert", "pop", "clear",
+              "sort", "reverse"):
+    setattr(EdgeList, _name, _rebuilding(_name))
+
+
 class Graph:
     def __init__(self, name: str = "Untitled", *, description: str | None = None,
                  run: dict | None = None, path: Path | None = None):
@@ -60,12 +108,20 @@ class Graph:
         self.description = description
         self.run = dict(run) if run is not None else {"epochs": 1, "seed": 0}
         self.nodes: dict[str, Node] = {}
-        self.edges: list[Edge] = []
+        self.edges = EdgeList()
         self.extra: dict[str, Any] = {}
         self.ui: dict[str, Any] = {}  # the editor's: backdrops and canvas settings
         self.path = Path(path) if path is not None else None
         self.warnings: list[str] = []
         self._subscribers: list[Callable[[str, dict], None]] = []
+
+    @property
+    def edges(self) -> EdgeList:
+        return self._edges
+
+    @edges.setter
+    def edges(self, edges) -> None:
+        self._edges = EdgeList(edges)
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -87,10 +143,10 @@ class Graph:
             raise GraphError("no such node", node=node_id) from None
 
     def edge_into(self, dst: Endpoint) -> Edge | None:
-        return next((e for e in self.edges if e.dst == dst), None)
+        return self._edges.into.get(dst)
 
     def edges_from(self, node_id: str) -> list[Edge]:
-        return [e for e in self.edges if e.src.node == node_id]
+        return list(self._edges.out.get(node_id, ()))
 
     def label(self) -> str:
         return str(self.path) if self.path is not None else self.name
@@ -126,7 +182,7 @@ class Graph:
         return f"{base}_{n}"
 
     def add_node(self, node: Node) -> Node:
-        if not isinstance(node.id, str) or not _ID.match(node.id):
+        if not isinstance(node.id, str) or not _ID.fullmatch(node.id):
             raise GraphError(f"node id {node.id!r} must be letters, digits, _ or -, "
                              "starting with a letter or _", node=str(node.id))
         if node.id in self.nodes:

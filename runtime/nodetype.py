@@ -31,12 +31,13 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .errors import ParamError
+from .errors import ParamError, shown
 
 ROLES = ("function", "state", "batches", "reduce", "view")
 PORT_KINDS = ("array", "scalar", "any")
 PARAM_KINDS = ("float", "int", "bool", "str", "shape", "array")
 MAX_ELEMENTS = 2**27  # 1 GiB of float64: refuse larger tensors before numpy tries
+INT_LIMIT = 2**63  # a whole-number parameter fits int64, as numpy will want it
 
 
 @dataclass(frozen=True)
@@ -70,30 +71,36 @@ class Param:
             near = difflib.get_close_matches(str(value), [str(c) for c in self.choices], 1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
             choices = ", ".join(str(c) for c in self.choices)
-            raise ParamError(f"{value!r} is not one of {choices}{hint}", param=self.name)
+            raise ParamError(f"{shown(value)} is not one of {choices}{hint}", param=self.name)
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
-            raise ParamError(f"{value!r} is out of range [{self.low}, {self.high}]",
+            raise ParamError(f"{shown(value)} is out of range [{self.low}, {self.high}]",
                              param=self.name)
         return value
 
 
 def _wrong(param: Param, value, what: str):
-    return ParamError(f"expected {what}, got {value!r}", param=param.name)
+    return ParamError(f"expected {what}, got {shown(value)}", param=param.name)
 
 
 def _float(param, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _wrong(param, value, "a number")
+    try:
+        value = float(value)  # an int too large for a float raises OverflowError
+    except OverflowError:
+        raise _wrong(param, value, "a number a float can hold") from None
     if not math.isfinite(value):
         raise _wrong(param, value, "a finite number")
-    return float(value)
+    return value
 
 
 def _int(param, value):
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        raise _wrong(param, value, "a whole number")
+        if not (isinstance(value, float) and value.is_integer()):
+            raise _wrong(param, value, "a whole number")
+        value = int(value)
+    if not -INT_LIMIT <= value < INT_LIMIT:
+        raise _wrong(param, value, "a whole number of at most 63 bits")
     return value
 
 
@@ -120,13 +127,32 @@ def _shape(param, value):
 
 
 def _array(param, value):
+    if not _numbers_only(value):
+        raise _wrong(param, value, "a number or a (nested) list of numbers")
     try:
         arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise _wrong(param, value, "a number or a (nested) list of numbers") from None
+    except (TypeError, ValueError, OverflowError):
+        raise _wrong(param, value, "a number or a (nested) list of numbers of one shape") \
+            from None
     if not np.all(np.isfinite(arr)):
         raise _wrong(param, value, "finite numbers (no NaN or infinity)")
     return value
+
+
+def _numbers_only(value) -> bool:
+    """True if every leaf of nested lists is an int or a float (numpy would take "1" too)."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, np.ndarray):
+            if item.dtype.kind not in "iuf":
+                return False
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+        elif isinstance(item, bool) or not isinstance(item, (int, float, np.integer,
+                                                             np.floating)):
+            return False
+    return True
 
 
 _COERCE = {"float": _float, "int": _int, "bool": _bool, "str": _str, "shape": _shape,

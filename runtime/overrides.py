@@ -1,13 +1,14 @@
 """`NODE.PARAM=VALUE` settings from the command line, applied to a graph before it is planned.
 
 VALUE is read as JSON when it parses (0.1, 5, true, [7, 5]) and as a plain string otherwise
-(sigmoid). `run.epochs` and `run.seed` set the graph's run settings.
+(sigmoid); JSON that a graph file could not hold (NaN, 1e400, a 5,000-digit integer, nesting
+past strictjson's limit) is refused in one line. `run.epochs` and `run.seed` set the graph's
+run settings.
 """
 from __future__ import annotations
 
-import json
-
-from .errors import GradhopperError, GraphError
+from . import strictjson
+from .errors import GradhopperError, GraphError, shown
 from .graph import Graph
 from .registry import Registry
 
@@ -17,17 +18,19 @@ def parse(text: str) -> tuple[str, str, object]:
     target, sep, raw = text.partition("=")
     node, dot, param = target.partition(".")
     if not sep or not dot or not node or not param:
-        raise GradhopperError(f"--set {text!r}: expected NODE.PARAM=VALUE")
+        raise GradhopperError(f"--set {shown(text)}: expected NODE.PARAM=VALUE")
     try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        value = raw
-    except RecursionError:
-        raise GradhopperError(f"--set {target}: the value is nested too deeply") from None
-    except ValueError:  # int() refuses more than 4300 digits
-        raise GradhopperError(f"--set {target}: the value is a number too long to read") \
-            from None
-    return node, param, value
+        return node, param, parse_value(raw)
+    except GradhopperError as exc:
+        raise GradhopperError(f"--set {shown(text)}: {exc.message}") from None
+
+
+def parse_value(raw: str):
+    """One VALUE: strict JSON where it parses, else the plain string (what --grid uses too)."""
+    try:
+        return strictjson.loads(raw)
+    except strictjson.NotJSON:
+        return raw
 
 
 def apply(graph: Graph, node: str, param: str, value, registry: Registry) -> None:

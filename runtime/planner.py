@@ -124,8 +124,9 @@ def plan(graph: Graph, registry: Registry) -> Plan:
 
 def _plan(graph: Graph, registry: Registry) -> Plan:
     types = {n.id: registry.get(n.type) for n in graph.nodes.values()}
-    delayed = {e for e in graph.edges if types[e.dst.node].input(e.dst.port).delayed}
-    live = [e for e in graph.edges if e not in delayed]
+    is_delayed = [types[e.dst.node].input(e.dst.port).delayed for e in graph.edges]
+    delayed = [e for e, d in zip(graph.edges, is_delayed) if d]  # lists: an edge's unknown
+    live = [e for e, d in zip(graph.edges, is_delayed) if not d]  # keys may not be hashable
     order = _topological(graph, live)
     rate = _rates(graph, types, order, live, delayed)
     slots = {Endpoint(n, p.name): 0 for n in order for p in types[n].outputs}

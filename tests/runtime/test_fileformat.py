@@ -137,10 +137,26 @@ def test_a_failed_save_leaves_the_old_file_whole(tmp_path, monkeypatch):
     def crash(*args):
         raise OSError("disk full")
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(GradhopperError, match="cannot write .*g.json"):
         fileformat.save(graph, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["g.json"]  # no temporary file left
+
+
+def test_save_keeps_the_permissions_and_writes_through_a_symlink(tmp_path):
+    graph = fileformat.load(SAMPLES / "mazur.json", default_registry())
+    target = tmp_path / "real" / "g.json"
+    target.parent.mkdir()
+    target.write_text("old")
+    target.chmod(0o600)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    graph.name = "saved through the link"
+    fileformat.save(graph, link)
+    assert link.is_symlink() and link.resolve() == target
+    assert fileformat.load(target).name == "saved through the link"
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in target.parent.iterdir()) == ["g.json"]
 
 
 def test_nothing_in_a_file_is_executed(tmp_path):

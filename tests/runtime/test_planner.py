@@ -75,3 +75,26 @@ def test_check_prints_the_plan_by_rate():
     text = sample_plan("wheat_seeds").describe()
     assert "static (once per run): seeds, learning_rate" in text
     assert "per epoch:" in text and "33 nodes, 56 edges, 500 epochs" in text
+
+
+def test_loading_validating_and_planning_walk_the_edges_a_fixed_number_of_times(monkeypatch):
+    """O(nodes + edges): the edge list is walked as often for 5,000 nodes as for 500 (an
+    edge_into that scanned it would walk it once per edge), so cost grows with the graph."""
+    import json
+
+    from bench.bench_planning import chain_graph
+    from gradhopper.runtime.fileformat import loads
+    from gradhopper.runtime.graph import EdgeList
+    from gradhopper.runtime.registry import default_registry
+
+    walks = []
+    original = EdgeList.__iter__
+    monkeypatch.setattr(EdgeList, "__iter__", lambda self: walks.append(1) or original(self))
+    counts = []
+    for n in (500, 5000):
+        walks.clear()
+        graph = loads(json.dumps(chain_graph(n)), registry=default_registry())
+        the_plan = plan(graph, default_registry())
+        assert len(the_plan.order) == n - (n - 1) % 3 and the_plan.order[0] == "data"
+        counts.append(len(walks))
+    assert counts[0] == counts[1] <= 12

@@ -187,7 +187,7 @@ def test_both_engines_exit_3_at_any_stop_and_save_nothing(capsys, tmp_path, engi
     code, out, err = cli(capsys, "run", SAMPLES / "sine.json", "--quiet", "--json",
                          "--engine", engine, "--save-state", state, *argv)
     assert code == 3 and out == "" and not state.exists()
-    assert err == f"error: {expected}\n"
+    assert err == f"error: {SAMPLES / 'sine.json'}: {expected}\n"
 
 
 # -- saving and loading the state ---------------------------------------------------------------
