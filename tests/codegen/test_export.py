@@ -60,7 +60,7 @@ def test_the_script_imports_numpy_only_and_reads_in_plan_order():
               if "# -- " in line]
     step = [c.node for c in the_plan.step]
     assert [b for b in blocks if b in step] == step  # forward, loss, backward, update in order
-    assert "hidden_a = 1.0 / (1.0 + np.exp(-hidden_sum_z))" in source
+    assert "hidden_a = 1.0 / (1.0 + np.exp(np.minimum(-hidden_sum_z, 708.0)))" in source
     assert "update_W1_next = W1 - learning_rate_value * hidden_gradient_dW" in source
 
 
