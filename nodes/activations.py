@@ -83,8 +83,12 @@ DELTA = NodeType(
     check=check_delta,
     kernel=backward_kernel,
     doc="Turns dL/da into dL/dz = grad * f'(a), with f' written in terms of the output a. "
-        "For softmax the full Jacobian is applied per row, a * (grad - sum(grad * a)), which "
-        "is why softmax + cross_entropy gives delta = a - target with no special case.",
+        "For softmax the full Jacobian is applied per row, a * (grad - sum(grad * a)), so "
+        "cross_entropy's grad -target / a gives delta = a - target with no special case. "
+        "That chain is exact while a stays a normal float (logit gaps up to about 700); past "
+        "that, grad = -target / a cannot be held, so for the pair wire nn.loss's delta "
+        "(a - target, computed directly) to the layer's nn.gradient and nn.backprop instead "
+        "of this node. The same holds for sigmoid with binary_cross_entropy.",
 )
 
 NODE_TYPES = (ACTIVATION, DELTA)
