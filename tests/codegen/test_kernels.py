@@ -131,18 +131,21 @@ def test_accuracy(columns):
     check_both_forms("metric.accuracy", {"prediction": p, "target": t}, {"accuracy": want})
 
 
-def test_epoch_mean():
-    nt, ctx = context("metric.epoch_mean", ["value"])
+@pytest.mark.parametrize("weight, values", [("step", (0.25, 1.5, -0.125)),
+                                           ("sample", (np.array([0.25, 1.5]), np.array([-0.125])))])
+def test_epoch_mean(weight, values):
+    nt, ctx = context("metric.epoch_mean", ["value"], weight=weight)
     code, (add, finish) = nt.kernel(ctx), nt.make(ctx)
-    acc, values = None, {}
-    values = run_template(code.start, values, {})
-    for value in (0.25, 1.5, -0.125):
+    acc, values_so_far = None, {}
+    values_so_far = run_template(code.start, values_so_far, {})
+    for value in values:
         acc = add(acc, value)
-        values = run_template(code.numpy, {k: v for k, v in values.items()
-                                           if k != "np" and not k.endswith("_flat")} |
-                              {"value": value}, {})
-    values = run_template(code.finish, {k: v for k, v in values.items() if k != "np"}, {})
-    assert values["mean"] == finish(acc)
+        values_so_far = run_template(code.numpy, {k: v for k, v in values_so_far.items()
+                                                  if k != "np" and not k.endswith("_flat")} |
+                                     {"value": value}, {})
+    values_so_far = run_template(code.finish, {k: v for k, v in values_so_far.items()
+                                               if k != "np"}, {})
+    assert values_so_far["mean"] == finish(acc)
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
