@@ -67,8 +67,9 @@ def loss_kernel(ctx):
     kind, mean = ctx.params["kind"], ctx.params["reduction"] == "mean"
     logits = "logits" in ctx.connected and kind in NUMPY_LOGITS
     per = " / {n}" if mean else ""
-    numpy = NUMPY[kind] + (NUMPY_LOGITS[kind] if logits else [])
-    numpy += ["{n} = {prediction}.shape[0]"] * mean + [
+    numpy = ([line for line in NUMPY[kind] if not line.startswith("{rows}")]
+             + NUMPY_LOGITS[kind] if logits else NUMPY[kind])
+    numpy = numpy + ["{n} = {prediction}.shape[0]"] * mean + [
         f"{{loss}} = float({{rows}}.sum()){per}", f"{{grad}} = {{g}}{per}",
         f"{{delta}} = {{dz}}{per}", "{losses} = {rows}"]
     term, row_loss, grad, dz = LOOPS[kind]
