@@ -17,7 +17,7 @@ from gradhopper.runtime.nodetype import NodeType, Param, Port
 from .activations import ACTIVATIONS
 from .checks import matrix, same_shape
 from .loss_code import loss_kernel
-from .loss_math import LOSSES
+from .loss_math import LOSSES, SUM
 
 PAIRS = {"half_sse": "linear", "mse": "linear", "cross_entropy": "softmax",
          "binary_cross_entropy": "sigmoid"}
@@ -38,8 +38,8 @@ def make_loss(ctx):
             rows = of_z(z, t)
         if mean:
             n = p.shape[0]
-            return float(rows.sum()) / n, grad / n, delta / n, rows
-        return float(rows.sum()), grad, delta, rows
+            return float(SUM(rows)) / n, grad / n, delta / n, rows
+        return float(SUM(rows)), grad, delta, rows
     return loss
 
 

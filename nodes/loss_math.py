@@ -4,39 +4,42 @@ from __future__ import annotations
 import numpy as np
 
 TINY = float(np.finfo(np.float64).tiny)  # cross-entropy clips p here: grad -t/p stays finite
+SUM = np.add.reduce  # np.sum's own loop without its wrapper: 3 us less per call at batch 1
 
 
 def cross_entropy_of_logits(z, t):
     """-sum t log softmax(z) per row, as sum t (lse(z) - z) with lse taken from the row's max."""
-    top = z.max(axis=1, keepdims=True)
-    lse = np.log(np.exp(z - top).sum(axis=1, keepdims=True))
-    return np.sum(t * (top - z + lse), axis=1)
+    top = np.maximum.reduce(z, axis=1, keepdims=True)
+    lse = np.log(SUM(np.exp(z - top), axis=1, keepdims=True))
+    return SUM(t * (top - z + lse), axis=1)
 
 
 def binary_cross_entropy_of_logits(z, t):
     """-sum t log s(z) + (1 - t) log(1 - s(z)) per row, as max(z, 0) - t z + log1p(e^-|z|)."""
-    return np.sum(np.maximum(z, 0.0) - t * z + np.log1p(np.exp(-np.abs(z))), axis=1)
+    return SUM(np.maximum(z, 0.0) - t * z + np.log1p(np.exp(-np.abs(z))), axis=1)
 
 
 def _sse(p, t):
     d = p - t
-    return 0.5 * np.sum(d * d, axis=1), d, d
+    rows = SUM(d * d, axis=1)
+    rows *= 0.5
+    return rows, d, d
 
 
 def _mse(p, t):
     d = p - t
     g = (2.0 / p.shape[1]) * d
-    return np.sum(d * d, axis=1) / p.shape[1], g, g
+    return SUM(d * d, axis=1) / p.shape[1], g, g
 
 
 def _ce(p, t):
     q = np.maximum(p, TINY)
-    return -np.sum(t * np.log(q), axis=1), -t / q, p * t.sum(axis=1, keepdims=True) - t
+    return -SUM(t * np.log(q), axis=1), -t / q, p * SUM(t, axis=1, keepdims=True) - t
 
 
 def _bce(p, t):
     q, r = np.maximum(p, TINY), np.maximum(1.0 - p, TINY)
-    rows = -np.sum(t * np.log(q) + (1.0 - t) * np.log(r), axis=1)
+    rows = -SUM(t * np.log(q) + (1.0 - t) * np.log(r), axis=1)
     return rows, (1.0 - t) / r - t / q, p - t
 
 
