@@ -33,13 +33,14 @@ def make_loss(ctx):
         if unchecked:  # once: the logits must be the ones the prediction was made from
             check_pair(kind, p, z)
             unchecked.clear()
-        rows, grad, delta = of_p(p, t)
+        total, rows, grad, delta = of_p(p, t)
         if of_z is not None:
             rows = of_z(z, t)
+            total = float(SUM(rows))
         if mean:
             n = p.shape[0]
-            return float(SUM(rows)) / n, grad / n, delta / n, rows
-        return float(SUM(rows)), grad, delta, rows
+            return total / n, grad / n, delta / n, rows
+        return total, grad, delta, rows
     return loss
 
 

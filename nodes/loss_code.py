@@ -9,29 +9,34 @@ from gradhopper.runtime.compiled_kernel import Kernel
 
 from .loss_math import TINY
 
-# kind -> lines setting {rows} (each row's loss), {g} (dloss/dp) and {dz} (the pair's dloss/dz)
+# kind -> lines setting {total}, {rows} (each row's loss), {g} (dloss/dp), {dz} (pair's dloss/dz)
 NUMPY = {
-    "half_sse": ["{d} = {prediction} - {target}", "{rows} = 0.5 * np.sum({d} * {d}, axis=1)",
-                 "{g} = {d}", "{dz} = {d}"],
+    "half_sse": ["{d} = {prediction} - {target}", "{total} = 0.5 * float(np.vdot({d}, {d}))",
+                 "{rows} = 0.5 * np.sum({d} * {d}, axis=1)", "{g} = {d}", "{dz} = {d}"],
     "mse": ["{d} = {prediction} - {target}",
+            "{total} = float(np.vdot({d}, {d})) / {prediction}.shape[1]",
             "{rows} = np.sum({d} * {d}, axis=1) / {prediction}.shape[1]",
             "{g} = (2.0 / {prediction}.shape[1]) * {d}", "{dz} = {g}"],
     "cross_entropy": [f"{{q}} = np.maximum({{prediction}}, {TINY!r})",
-                      "{rows} = -np.sum({target} * np.log({q}), axis=1)",
+                      "{log_q} = np.log({q})", "{total} = -float(np.vdot({target}, {log_q}))",
+                      "{rows} = -np.sum({target} * {log_q}, axis=1)",
                       "{g} = -{target} / {q}",
                       "{dz} = {prediction} * {target}.sum(axis=1, keepdims=True) - {target}"],
     "binary_cross_entropy": [
         f"{{q}}, {{r}} = np.maximum({{prediction}}, {TINY!r}), "
         f"np.maximum(1.0 - {{prediction}}, {TINY!r})",
         "{rows} = -np.sum({target} * np.log({q}) + (1.0 - {target}) * np.log({r}), axis=1)",
+        "{total} = float({rows}.sum())",
         "{g} = (1.0 - {target}) / {r} - {target} / {q}", "{dz} = {prediction} - {target}"],
 }
 NUMPY_LOGITS = {
     "cross_entropy": ["{top} = {logits}.max(axis=1, keepdims=True)",
                       "{lse} = np.log(np.exp({logits} - {top}).sum(axis=1, keepdims=True))",
-                      "{rows} = np.sum({target} * ({top} - {logits} + {lse}), axis=1)"],
+                      "{rows} = np.sum({target} * ({top} - {logits} + {lse}), axis=1)",
+                      "{total} = float({rows}.sum())"],
     "binary_cross_entropy": ["{rows} = np.sum(np.maximum({logits}, 0.0) - {target} * {logits} "
-                             "+ np.log1p(np.exp(-np.abs({logits}))), axis=1)"],
+                             "+ np.log1p(np.exp(-np.abs({logits}))), axis=1)",
+                             "{total} = float({rows}.sum())"],
 }
 # kind -> (term added up per row, row's loss from that sum, dloss/dp, dloss/dz) per element,
 # with P, T, Z the element of prediction, target, logits; ROW (the row's sum of T) for softmax.
@@ -67,10 +72,10 @@ def loss_kernel(ctx):
     kind, mean = ctx.params["kind"], ctx.params["reduction"] == "mean"
     logits = "logits" in ctx.connected and kind in NUMPY_LOGITS
     per = " / {n}" if mean else ""
-    numpy = ([line for line in NUMPY[kind] if not line.startswith("{rows}")]
+    numpy = ([line for line in NUMPY[kind] if not line.startswith(("{rows}", "{total}"))]
              + NUMPY_LOGITS[kind] if logits else NUMPY[kind])
     numpy = numpy + ["{n} = {prediction}.shape[0]"] * mean + [
-        f"{{loss}} = float({{rows}}.sum()){per}", f"{{grad}} = {{g}}{per}",
+        f"{{loss}} = {{total}}{per}", f"{{grad}} = {{g}}{per}",
         f"{{delta}} = {{dz}}{per}", "{losses} = {rows}"]
     term, row_loss, grad, dz = LOOPS[kind]
     if logits:

@@ -21,30 +21,31 @@ def binary_cross_entropy_of_logits(z, t):
 
 def _sse(p, t):
     d = p - t
-    rows = SUM(d * d, axis=1)
-    rows *= 0.5
-    return rows, d, d
+    return 0.5 * float(np.vdot(d, d)), 0.5 * SUM(d * d, 1), d, d
 
 
 def _mse(p, t):
-    d = p - t
-    g = (2.0 / p.shape[1]) * d
-    return SUM(d * d, axis=1) / p.shape[1], g, g
+    d, k = p - t, p.shape[1]
+    g = (2.0 / k) * d
+    return float(np.vdot(d, d)) / k, SUM(d * d, 1) / k, g, g
 
 
 def _ce(p, t):
     q = np.maximum(p, TINY)
-    return -SUM(t * np.log(q), axis=1), -t / q, p * SUM(t, axis=1, keepdims=True) - t
+    log_q = np.log(q)
+    return (-float(np.vdot(t, log_q)), -SUM(t * log_q, 1), -t / q,
+            p * SUM(t, 1, keepdims=True) - t)
 
 
 def _bce(p, t):
     q, r = np.maximum(p, TINY), np.maximum(1.0 - p, TINY)
-    rows = -SUM(t * np.log(q) + (1.0 - t) * np.log(r), axis=1)
-    return rows, (1.0 - t) / r - t / q, p - t
+    rows = -SUM(t * np.log(q) + (1.0 - t) * np.log(r), 1)
+    return float(SUM(rows)), rows, (1.0 - t) / r - t / q, p - t
 
 
-# kind -> (fn(p, t) giving (each row's loss, dloss/dp, dloss/dz of the pair), the loss from the
-# logits or None). Cross-entropy clips p at the smallest normal float, so grad stays finite.
+# kind -> (fn(p, t) giving (the batch's loss, each row's, dloss/dp, dloss/dz of the pair), each
+# row's loss from the logits or None). Totals by vdot where it can: one call, as this runs every
+# step of online SGD. Cross-entropy clips p at the smallest normal float: grad stays finite.
 LOSSES = {"half_sse": (_sse, None), "mse": (_mse, None),
           "cross_entropy": (_ce, cross_entropy_of_logits),
           "binary_cross_entropy": (_bce, binary_cross_entropy_of_logits)}

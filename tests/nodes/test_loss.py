@@ -97,7 +97,8 @@ def test_without_logits_cross_entropy_clips_at_the_smallest_normal_float(build):
 def test_half_sse_is_mazurs_total_error(build):
     value, grad, delta, rows = build(LOSS)(np.array([[0.75136507, 0.772928465]]),
                                            np.array([[0.01, 0.99]]), None)
-    assert value == pytest.approx(0.298371109, abs=1e-9) and rows[0] == value
+    assert value == pytest.approx(0.298371109, abs=1e-9)
+    assert rows[0] == pytest.approx(value, rel=1e-15)
     np.testing.assert_allclose(grad, [[0.74136507, -0.217071535]], rtol=1e-12)
     np.testing.assert_array_equal(delta, grad)  # a linear output's delta is grad
 
