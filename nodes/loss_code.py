@@ -12,14 +12,14 @@ from .loss_math import TINY
 # kind -> lines setting {total}, {rows} (each row's loss), {g} (dloss/dp), {dz} (pair's dloss/dz)
 NUMPY = {
     "half_sse": ["{d} = {prediction} - {target}", "{total} = 0.5 * float(np.vdot({d}, {d}))",
-                 "{rows} = 0.5 * np.sum({d} * {d}, axis=1)", "{g} = {d}", "{dz} = {d}"],
+                 "{rows} = 0.5 * np.vecdot({d}, {d})", "{g} = {d}", "{dz} = {d}"],
     "mse": ["{d} = {prediction} - {target}",
             "{total} = float(np.vdot({d}, {d})) / {prediction}.shape[1]",
-            "{rows} = np.sum({d} * {d}, axis=1) / {prediction}.shape[1]",
+            "{rows} = np.vecdot({d}, {d}) / {prediction}.shape[1]",
             "{g} = (2.0 / {prediction}.shape[1]) * {d}", "{dz} = {g}"],
     "cross_entropy": [f"{{q}} = np.maximum({{prediction}}, {TINY!r})",
                       "{log_q} = np.log({q})", "{total} = -float(np.vdot({target}, {log_q}))",
-                      "{rows} = -np.sum({target} * {log_q}, axis=1)",
+                      "{rows} = -np.vecdot({target}, {log_q})",
                       "{g} = -{target} / {q}",
                       "{dz} = {prediction} * {target}.sum(axis=1, keepdims=True) - {target}"],
     "binary_cross_entropy": [

@@ -21,19 +21,19 @@ def binary_cross_entropy_of_logits(z, t):
 
 def _sse(p, t):
     d = p - t
-    return 0.5 * float(np.vdot(d, d)), 0.5 * SUM(d * d, 1), d, d
+    return 0.5 * float(np.vdot(d, d)), 0.5 * np.vecdot(d, d), d, d
 
 
 def _mse(p, t):
     d, k = p - t, p.shape[1]
     g = (2.0 / k) * d
-    return float(np.vdot(d, d)) / k, SUM(d * d, 1) / k, g, g
+    return float(np.vdot(d, d)) / k, np.vecdot(d, d) / k, g, g
 
 
 def _ce(p, t):
     q = np.maximum(p, TINY)
     log_q = np.log(q)
-    return (-float(np.vdot(t, log_q)), -SUM(t * log_q, 1), -t / q,
+    return (-float(np.vdot(t, log_q)), -np.vecdot(t, log_q), -t / q,
             p * SUM(t, 1, keepdims=True) - t)
 
 
@@ -44,8 +44,8 @@ def _bce(p, t):
 
 
 # kind -> (fn(p, t) giving (the batch's loss, each row's, dloss/dp, dloss/dz of the pair), each
-# row's loss from the logits or None). Totals by vdot where it can: one call, as this runs every
-# step of online SGD. Cross-entropy clips p at the smallest normal float: grad stays finite.
+# row's loss from the logits or None). Totals by vdot, rows by vecdot where they can: one call
+# each, as this runs every step of online SGD. Cross-entropy clips p at the smallest normal float: grad stays finite.
 LOSSES = {"half_sse": (_sse, None), "mse": (_mse, None),
           "cross_entropy": (_ce, cross_entropy_of_logits),
           "binary_cross_entropy": (_bce, binary_cross_entropy_of_logits)}
