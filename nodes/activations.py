@@ -2,7 +2,8 @@
 
 Each derivative is written in terms of the output a = f(z), as the tutorial writes the sigmoid's
 (a * (1 - a)), so `nn.delta` needs only the forward node's output. `nn.activation` calls an
-entry's `forward`, `nn.delta` its `backward`: each formula exists once, here.
+entry's `forward`, `nn.delta` its `backward`: each formula exists once here, and once as code
+for generated programs in activation_code.py.
 """
 from __future__ import annotations
 

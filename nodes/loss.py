@@ -48,8 +48,10 @@ def check_pair(kind: str, prediction, logits) -> None:
     pair = PAIRS[kind]
     if not np.allclose(prediction, ACTIVATIONS[pair].forward(logits), rtol=1e-9, atol=1e-300,
                        equal_nan=True):
+        other = next(k for k, f in PAIRS.items() if f != pair and f != "linear")
         raise ShapeError(("prediction", "logits"), f"prediction is not {pair}(logits): {kind} "
-                         f"pairs with a {pair} output; wire the z its nn.activation gets")
+                         f"pairs with a {pair} output ({other} with a {PAIRS[other]} one); "
+                         f"wire the z its nn.activation gets")
 
 
 def check_loss(prediction, target, logits) -> None:

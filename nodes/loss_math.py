@@ -45,7 +45,8 @@ def _bce(p, t):
 
 # kind -> (fn(p, t) giving (the batch's loss, each row's, dloss/dp, dloss/dz of the pair), each
 # row's loss from the logits or None). Totals by vdot, rows by vecdot where they can: one call
-# each, as this runs every step of online SGD. Cross-entropy clips p at the smallest normal float: grad stays finite.
+# each, as this runs every step of online SGD. Cross-entropy clips p at the smallest normal
+# float, so grad stays finite.
 LOSSES = {"half_sse": (_sse, None), "mse": (_mse, None),
           "cross_entropy": (_ce, cross_entropy_of_logits),
           "binary_cross_entropy": (_bce, binary_cross_entropy_of_logits)}

@@ -135,7 +135,8 @@ def test_logits_that_did_not_make_the_prediction_are_refused_on_the_first_step(b
         loss(sigmoid_output, np.eye(3, 2), z)
     assert err.value.ports == ("prediction", "logits")
     assert str(err.value) == ("prediction is not softmax(logits): cross_entropy pairs with a "
-                              "softmax output; wire the z its nn.activation gets")
+                              "softmax output (binary_cross_entropy with a sigmoid one); "
+                              "wire the z its nn.activation gets")
 
 
 def test_check_names_the_ports():
