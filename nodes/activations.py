@@ -2,7 +2,8 @@
 
 Each derivative is written in terms of the output a = f(z), as the tutorial writes the sigmoid's
 (a * (1 - a)), so `nn.delta` needs only the forward node's output. `nn.activation` calls an
-entry's `forward`, `nn.delta` its `backward`: each formula exists once, here.
+entry's `forward`, `nn.delta` its `backward`: each formula exists once here, and once as code
+for generated programs in activation_code.py.
 """
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from gradhopper.runtime.compiled_kernel import Kernel, each_element
 from gradhopper.runtime.nodetype import NodeType, Param, Port
 
+from .activation_code import EXP_CAP, backward_kernel, forward_kernel
 from .checks import same_shape
 
 
@@ -24,6 +25,15 @@ class Activation(NamedTuple):
 def elementwise(forward, slope) -> Activation:
     """An activation whose derivative f'(a) = `slope(a)` acts elementwise: delta = grad * f'(a)."""
     return Activation(forward, lambda grad, a: grad * slope(a))
+
+
+def sigmoid(z):
+    """1 / (1 + e^-z), with e^-z capped as activation_code.py explains; in place, as it is hot."""
+    e = np.negative(z, dtype=np.float64)
+    np.minimum(e, EXP_CAP, out=e)
+    np.exp(e, out=e)
+    e += 1.0
+    return np.reciprocal(e, out=e)
 
 
 def softmax(z):
@@ -38,51 +48,12 @@ def softmax_backward(grad, a):
 
 
 ACTIVATIONS = {
-    # 1 / (1 + e^-z), computed as exp(-log(1 + e^-z)) so a large negative z cannot overflow.
-    "sigmoid": elementwise(lambda z: np.exp(-np.logaddexp(0.0, -z)), lambda a: a * (1.0 - a)),
+    "sigmoid": elementwise(sigmoid, lambda a: a * (1.0 - a)),
     "tanh": elementwise(np.tanh, lambda a: 1.0 - a * a),
     "relu": elementwise(lambda z: np.maximum(z, 0.0), lambda a: (a > 0.0).astype(np.float64)),
     "linear": elementwise(lambda z: z, np.ones_like),
     "softmax": Activation(softmax, softmax_backward),
 }
-# The same formulas for generated code (export, compiled engine), elementwise: f(z) and f'(a).
-FORMULAS = {
-    "sigmoid": ("1.0 / (1.0 + np.exp(-{z}))", "{a} * (1.0 - {a})"),  # the tutorial's form
-    "tanh": ("np.tanh({z})", "1.0 - {a} * {a}"),
-    "relu": ("np.maximum({z}, 0.0)", "1.0 * ({a} > 0.0)"),
-    "linear": ("1.0 * {z}", "1.0"),
-}
-SOFTMAX_LOOPS = """for i in range({z}.shape[0]):
-    {top}, {total} = {z}[i, 0], 0.0
-    for j in range({z}.shape[1]):
-        {top} = max({top}, {z}[i, j])
-    for j in range({z}.shape[1]):
-        {a}[i, j] = np.exp({z}[i, j] - {top})
-        {total} += {a}[i, j]
-    for j in range({z}.shape[1]):
-        {a}[i, j] /= {total}"""
-SOFTMAX_BACKWARD_LOOPS = """for i in range({a}.shape[0]):
-    {dot} = 0.0
-    for j in range({a}.shape[1]):
-        {dot} += {grad}[i, j] * {a}[i, j]
-    for j in range({a}.shape[1]):
-        {delta}[i, j] = {a}[i, j] * ({grad}[i, j] - {dot})"""
-
-
-def forward_kernel(ctx):
-    if (fn := ctx.params["fn"]) == "softmax":
-        return Kernel(numpy="{e} = np.exp({z} - {z}.max(axis=-1, keepdims=True))\n"
-                            "{a} = {e} / {e}.sum(axis=-1, keepdims=True)", loops=SOFTMAX_LOOPS)
-    return each_element(("a", FORMULAS[fn][0]))
-
-
-def backward_kernel(ctx):
-    if (fn := ctx.params["fn"]) == "softmax":
-        return Kernel(numpy="{delta} = {a} * ({grad} - ({grad} * {a}).sum(axis=-1, "
-                            "keepdims=True))", loops=SOFTMAX_BACKWARD_LOOPS)
-    return each_element(("delta", f"{{grad}} * ({FORMULAS[fn][1]})"))
-
-
 FN = Param("fn", "str", "sigmoid", choices=tuple(ACTIVATIONS),
            doc="The activation function: sigmoid, tanh, relu, linear or softmax (per row).")
 
@@ -113,8 +84,12 @@ DELTA = NodeType(
     check=check_delta, part="layer.delta",
     kernel=backward_kernel,
     doc="Turns dL/da into dL/dz = grad * f'(a), with f' written in terms of the output a. "
-        "For softmax the full Jacobian is applied per row, a * (grad - sum(grad * a)), which "
-        "is why softmax + cross_entropy gives delta = a - target with no special case.",
+        "For softmax the full Jacobian is applied per row, a * (grad - sum(grad * a)), so "
+        "cross_entropy's grad -target / a gives delta = a - target with no special case. "
+        "That chain is exact while a stays a normal float (logit gaps up to about 700); past "
+        "that, grad = -target / a cannot be held, so for the pair wire nn.loss's delta "
+        "(a - target, computed directly) to the layer's nn.gradient and nn.backprop instead "
+        "of this node. The same holds for sigmoid with binary_cross_entropy.",
 )
 
 NODE_TYPES = (ACTIVATION, DELTA)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from gradhopper.runtime.compiled_kernel import Kernel
-from gradhopper.runtime.nodetype import NodeType, Port
+from gradhopper.runtime.errors import ShapeError
+from gradhopper.runtime.nodetype import NodeType, Param, Port
 
 from .checks import same_shape
 
@@ -55,21 +56,45 @@ def add(acc, value):
     return (value, 1) if acc is None else (acc[0] + value, acc[1] + 1)
 
 
+def add_samples(acc, value):
+    """Accumulate (total over the samples, how many): `value` has one row per sample."""
+    try:
+        n = len(value)
+    except TypeError:
+        raise ShapeError("value", "weight 'sample' needs one value per sample (an array "
+                                  "with a row per sample, such as nn.loss's losses), not a "
+                                  "number") from None
+    total = np.sum(value, axis=0)
+    return (total, n) if acc is None else (acc[0] + total, acc[1] + n)
+
+
 def finish(acc):
     mean = acc[0] / acc[1]
     return float(mean) if np.ndim(mean) == 0 else mean
 
 
+def epoch_mean_kernel(ctx):
+    sample = ctx.params["weight"] == "sample"
+    add_one = ("{total} = {total} + {value}.sum(axis=0)\n{count} += {value}.shape[0]" if sample
+               else "{total} = {total} + {value}\n{count} += 1")
+    return Kernel(start="{total} = 0.0\n{count} = 0", numpy=add_one,
+                  finish="{mean} = {total} / {count}")
+
+
 EPOCH_MEAN = NodeType(
     identifier="metric.epoch_mean",
-    make=lambda ctx: (add, finish),
-    inputs=(Port("value", kind="any", doc="A number (or array) that changes every step."),),
-    outputs=(Port("mean", kind="scalar", doc="Its mean over the steps of the epoch."),),
+    make=lambda ctx: (add_samples if ctx.params["weight"] == "sample" else add, finish),
+    inputs=(Port("value", kind="any", doc="A number (or array) that changes every step; with "
+                                          "weight 'sample', one value per sample (rows)."),),
+    outputs=(Port("mean", kind="scalar", doc="Its mean over the epoch."),),
+    params=(Param("weight", "str", "step", choices=("step", "sample"),
+                  doc="step: each step's value counts once (a short last batch counts as much "
+                      "as a full one); sample: the mean over every sample of the epoch, from a "
+                      "value with one row per sample, such as nn.loss's losses."),),
     role="reduce",
-    kernel=lambda ctx: Kernel(start="{total} = 0.0\n{count} = 0",
-                              numpy="{total} = {total} + {value}\n{count} += 1",
-                              finish="{mean} = {total} / {count}"),
-    doc="Averages a per-step value, such as the loss of each batch, over the whole epoch.",
+    kernel=epoch_mean_kernel,
+    doc="Averages a per-step value, such as the loss of each batch, over the whole epoch: by "
+        "default the mean of the steps' values, or with weight 'sample' the mean over samples.",
 )
 
 NODE_TYPES = (ACCURACY, EPOCH_MEAN)

@@ -62,8 +62,9 @@ SGD = NodeType(
     params=(Param("lr", "float", 0.1, low=0.0,
                   doc="The learning rate, used when the lr input is not connected."),
             Param("momentum", "float", 0.0, low=0.0, high=1.0,
-                  doc="0 for plain SGD; e.g. 0.9 keeps a running sum of past gradients "
-                      "(velocity) and steps along it. Must be below 1.")),
+                  doc="0 for plain SGD. Otherwise PyTorch's convention: velocity = momentum * "
+                      "velocity + grad (velocity starts at 0, so the first step is plain SGD), "
+                      "then next = param - lr * velocity. e.g. 0.9. Must be below 1.")),
     state=("velocity",),
     check=check_sgd, part="update",
     validate=validate_sgd,

@@ -97,7 +97,7 @@ def test_the_algorithm_comes_first_one_block_per_node_in_plan_order():
     blocks = [line.split("# -- ", 1)[1].split(" ", 1)[0] for line in lines if "# -- " in line]
     step = [c.node for c in the_plan.step]
     assert [b for b in blocks if b in step] == step  # forward, loss, backward, update in order
-    assert "hidden_a = 1.0 / (1.0 + np.exp(-hidden_sum_z))" in source
+    assert "hidden_a = 1.0 / (1.0 + np.exp(np.minimum(-hidden_sum_z, 708.0)))" in source
     assert "update_W1_next = W1 - learning_rate_value * hidden_gradient_dW" in source
     commit = lines.index("            W1, b1, W2, b2 = update_W1_next, update_b1_next, "
                          "update_W2_next, update_b2_next")

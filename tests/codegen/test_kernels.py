@@ -160,15 +160,21 @@ def test_layers(bias):
                      {"dW": x.T @ delta, "db": delta.sum(axis=0)})
 
 
-@pytest.mark.parametrize("kind", ["half_sse", "mse", "cross_entropy"])
+@pytest.mark.parametrize("kind", ["half_sse", "mse", "cross_entropy", "binary_cross_entropy"])
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
-def test_loss(kind, reduction):
-    p = rng.dirichlet(np.ones(3), size=4)
+@pytest.mark.parametrize("logits", [False, True])
+def test_loss(kind, reduction, logits):
+    z = rng.normal(0.0, 3.0, (4, 3))
+    fn = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(kind, "linear")
+    p = TYPES["nn.activation"].make(context("nn.activation", ["z"], fn=fn)[1])(z)
     t = np.eye(3)[rng.integers(0, 3, 4)]
-    loss = TYPES["nn.loss"].make(context("nn.loss", ["prediction", "target"], kind=kind,
+    connected = ["prediction", "target"] + ["logits"] * logits
+    loss = TYPES["nn.loss"].make(context("nn.loss", connected, kind=kind,
                                          reduction=reduction)[1])
-    value, grad = loss(p, t)
-    check_both_forms("nn.loss", {"prediction": p, "target": t}, {"loss": value, "grad": grad},
+    value, grad, delta, losses = loss(p, t, z)
+    inputs = {"prediction": p, "target": t} | ({"logits": z} if logits else {})
+    check_both_forms("nn.loss", inputs, {"loss": value, "grad": grad, "delta": delta,
+                                         "losses": losses},
                      kind=kind, reduction=reduction)
 
 
@@ -198,18 +204,21 @@ def test_accuracy(columns):
     check_both_forms("metric.accuracy", {"prediction": p, "target": t}, {"accuracy": want})
 
 
-def test_epoch_mean():
-    nt, ctx = context("metric.epoch_mean", ["value"])
+@pytest.mark.parametrize("weight, values", [("step", (0.25, 1.5, -0.125)),
+                                           ("sample", (np.array([0.25, 1.5]), np.array([-0.125])))])
+def test_epoch_mean(weight, values):
+    nt, ctx = context("metric.epoch_mean", ["value"], weight=weight)
     code, (add, finish) = nt.kernel(ctx), nt.make(ctx)
-    acc, values = None, {}
-    values = run_template(code.start, values, {})
-    for value in (0.25, 1.5, -0.125):
+    acc, values_so_far = None, {}
+    values_so_far = run_template(code.start, values_so_far, {})
+    for value in values:
         acc = add(acc, value)
-        values = run_template(code.numpy, {k: v for k, v in values.items()
-                                           if k != "np" and not k.endswith("_flat")} |
-                              {"value": value}, {})
-    values = run_template(code.finish, {k: v for k, v in values.items() if k != "np"}, {})
-    assert values["mean"] == finish(acc)
+        values_so_far = run_template(code.numpy, {k: v for k, v in values_so_far.items()
+                                                  if k != "np" and not k.endswith("_flat")} |
+                                     {"value": value}, {})
+    values_so_far = run_template(code.finish, {k: v for k, v in values_so_far.items()
+                                               if k != "np"}, {})
+    assert values_so_far["mean"] == finish(acc)
 
 
 @pytest.mark.parametrize("shuffle", [True, False])

@@ -32,7 +32,8 @@ def test_sigmoid_and_softmax_do_not_overflow(build):
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         sig = build(ACTIVATION, fn="sigmoid")(z)
         soft = build(ACTIVATION, fn="softmax")(np.array([[1000.0, 1001.0], [-1000.0, -1000.0]]))
-    np.testing.assert_array_equal(sig, [[0.0, 0.5, 1.0]])
+    np.testing.assert_array_equal(sig[:, 1:], [[0.5, 1.0]])
+    assert 0.0 < sig[0, 0] < 4e-308  # e^1000 capped at e^708: the smallest normal floats
     e = 1.0 / (1.0 + np.e)
     np.testing.assert_allclose(soft, [[e, 1.0 - e], [0.5, 0.5]], rtol=1e-15)
 
@@ -74,3 +75,16 @@ def test_a_misspelt_function_gets_a_hint(node_type):
         node_type.resolve_params({"fn": "sigmiod"})
     assert err.value.param == "fn"
     assert "did you mean 'sigmoid'?" in str(err.value)
+
+
+def test_sigmoid_is_safe_and_exact_for_any_z(build):
+    """Finite, no warning, equal to 1 / (1 + e^-z) where that does not overflow, and never NaN."""
+    z = np.array([[-np.inf, -1e308, -800.0, -708.0, -40.0, -1e-300, 0.0, 1e-300, 40.0, 745.0,
+                   1e308, np.inf]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        a = call_pure(build(ACTIVATION, fn="sigmoid"), z)
+    assert np.all(np.isfinite(a)) and np.all((0.0 < a) & (a <= 1.0))
+    exact = 1.0 / (1.0 + np.exp(-z[:, 3:]))
+    np.testing.assert_allclose(a[:, 3:], exact, rtol=4e-16, atol=0)
+    assert np.all(a[:, :3] <= a[0, 3])
+    assert np.isnan(build(ACTIVATION, fn="sigmoid")(np.array([[np.nan]])))[0, 0]

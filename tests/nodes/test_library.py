@@ -7,7 +7,7 @@ import gradhopper.nodes
 from gradhopper.nodes import node_types
 from gradhopper.runtime.registry import Registry
 
-CATALOGUE = {  # DESIGN.md's node catalogue: type -> (inputs, outputs)
+CATALOGUE = {  # DESIGN.md's node catalogue (and optional ports added): type -> (inputs, outputs)
     "data.dataset": ((), ("X", "y")),
     "data.normalize": (("X",), ("X",)),
     "data.onehot": (("y",), ("Y",)),
@@ -17,7 +17,7 @@ CATALOGUE = {  # DESIGN.md's node catalogue: type -> (inputs, outputs)
     "param.tensor": (("next",), ("value",)),
     "nn.weighted_sum": (("x", "W", "b"), ("z",)),
     "nn.activation": (("z",), ("a",)),
-    "nn.loss": (("prediction", "target"), ("loss", "grad")),
+    "nn.loss": (("prediction", "target", "logits"), ("loss", "grad", "delta", "losses")),
     "nn.delta": (("grad", "a"), ("delta",)),
     "nn.backprop": (("delta", "W"), ("grad",)),
     "nn.gradient": (("x", "delta"), ("dW", "db")),

@@ -11,18 +11,25 @@ from gradhopper.nodes.optim import SGD
 MAZUR_TOL = 1e-9  # Matt Mazur's worked example prints nine decimals
 
 
-def two_layer(build, hidden: str, out: str, kind: str):
-    """The graph of a sample graph file, as plain calls: forward, loss, backward, gradients."""
+def two_layer(build, hidden: str, out: str, kind: str, pair: bool = False):
+    """The graph of a sample graph file, as plain calls: forward, loss, backward, gradients.
+
+    With `pair`, the loss gets the logits and its delta is the output layer's delta, as
+    softmax_minibatch.json wires it; else the output's nn.delta turns grad into the delta.
+    """
     dense = build(WEIGHTED_SUM, connected={"x", "W", "b"})
     act1, act2 = build(ACTIVATION, fn=hidden), build(ACTIVATION, fn=out)
     delta1, delta2 = build(DELTA, fn=hidden), build(DELTA, fn=out)
-    loss, backprop, gradient = build(LOSS, kind=kind), build(BACKPROP), build(GRADIENT)
+    connected = ("prediction", "target", "logits") if pair else ()
+    loss, backprop = build(LOSS, connected=connected, kind=kind), build(BACKPROP)
+    gradient = build(GRADIENT)
 
     def run(x, target, W1, b1, W2, b2):
         a1 = act1(dense(x, W1, b1))
-        a2 = act2(dense(a1, W2, b2))
-        value, grad = loss(a2, target)
-        d2 = delta2(grad, a2)
+        z2 = dense(a1, W2, b2)
+        a2 = act2(z2)
+        value, grad, delta, _ = loss(a2, target, z2)
+        d2 = delta if pair else delta2(grad, a2)
         dW2, db2 = gradient(a1, d2)
         dW1, db1 = gradient(x, delta1(backprop(d2, W2), a1))
         return dict(a1=a1, a2=a2, loss=value, d2=d2, W1=dW1, b1=db1, W2=dW2, b2=db2)
@@ -53,9 +60,10 @@ def test_mazurs_updated_weights(build):
                                atol=MAZUR_TOL)
 
 
-def test_softmax_with_cross_entropy_gives_a_minus_target(build):
+@pytest.mark.parametrize("pair", [False, True])
+def test_softmax_with_cross_entropy_gives_a_minus_target(build, pair):
     inputs = random_network(batch=5, classes=3)
-    out = two_layer(build, "tanh", "softmax", "cross_entropy")(**inputs)
+    out = two_layer(build, "tanh", "softmax", "cross_entropy", pair)(**inputs)
     np.testing.assert_allclose(out["d2"], out["a2"] - inputs["target"], rtol=1e-12, atol=1e-15)
 
 
@@ -65,11 +73,13 @@ def random_network(batch: int, classes: int) -> dict:
                 b1=seeded(3, seed=2), W2=seeded(3, classes, seed=3), b2=seeded(classes, seed=4))
 
 
-@pytest.mark.parametrize("hidden, out, kind", [("sigmoid", "sigmoid", "half_sse"),
-                                               ("tanh", "softmax", "cross_entropy")])
+@pytest.mark.parametrize("hidden, out, kind, pair", [
+    ("sigmoid", "sigmoid", "half_sse", False), ("tanh", "softmax", "cross_entropy", False),
+    ("tanh", "softmax", "cross_entropy", True), ("tanh", "sigmoid", "binary_cross_entropy", True),
+    ("relu", "linear", "mse", True)])
 def test_every_gradient_of_a_two_layer_network_matches_finite_differences(build, hidden, out,
-                                                                           kind):
-    run = two_layer(build, hidden, out, kind)
+                                                                           kind, pair):
+    run = two_layer(build, hidden, out, kind, pair)
     inputs = random_network(batch=5, classes=3)
     grads = run(**inputs)
     for name in ("W1", "b1", "W2", "b2"):
