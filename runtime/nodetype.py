@@ -149,6 +149,11 @@ class NodeType:
     # Optional: kernel(ctx) -> compiled_kernel.Kernel (or None), the node's code for generated
     # programs (`gradhopper export`, the compiled engine); see runtime/compiled_kernel.py.
     kernel: Callable[["NodeContext"], Any] | None = None
+    # What the editor shows, so it never tests type ids: widget "slider" puts a slider on the
+    # node (the type has float params value, min, max, step); display "value", "plot" or
+    # "heatmap" shows the value on a view's input as text on the node, a curve, or a grid.
+    widget: str = ""
+    display: str = ""
 
     def input(self, name: str) -> Port | None:
         return next((p for p in self.inputs if p.name == name), None)
