@@ -24,6 +24,7 @@ TYPE_MIME = "application/x-gradhopper-type"
 DELAYED_WIRE = ((*DELAYED_COLOUR, 255), 1)  # colour, NodeGraphQt's PipeEnum.DRAW_TYPE_DASHED
 READABLE_SCALE = 0.85  # the least zoom at which titles and port names (9 pt) can be read
 MARGIN = 30.0  # scene px of canvas shown round a fitted graph
+BACKDROP_PAD = 40.0  # scene px round a backdrop's members, as NodeGraphQt pads them
 NEW_NODE_STEP = 80.0  # a new node placed where another already is goes this far down
 
 
@@ -110,10 +111,7 @@ class Canvas(QtCore.QObject):
     def graph_rect(self) -> QtCore.QRectF:
         """The scene rectangle of every node and backdrop (NodeGraphQt's _combined_rect builds
         and destroys an item group per call: seconds on a big graph)."""
-        rect = QtCore.QRectF()
-        for item in [v.view for v in self.views.values()] + [b.view for b in self.backdrops]:
-            rect = rect.united(item.sceneBoundingRect())
-        return rect
+        return _union([v.view for v in self.views.values()] + [b.view for b in self.backdrops])
 
     def fit(self) -> None:
         """Show the whole graph."""
@@ -510,10 +508,10 @@ class Canvas(QtCore.QObject):
             items = [self.views[n].view for n in backdrop.members if n in self.views]
             if not items:
                 continue
-            size = backdrop.view.calc_backdrop_size(items)
-            backdrop.set_property("pos", [float(v) for v in size["pos"]], push_undo=False)
-            backdrop.set_property("width", float(size["width"]), push_undo=False)
-            backdrop.set_property("height", float(size["height"]), push_undo=False)
+            rect = _union(items).adjusted(-BACKDROP_PAD, -BACKDROP_PAD, BACKDROP_PAD, BACKDROP_PAD)
+            backdrop.set_property("pos", [rect.x(), rect.y()], push_undo=False)
+            backdrop.set_property("width", rect.width(), push_undo=False)
+            backdrop.set_property("height", rect.height(), push_undo=False)
             backdrop.view.setZValue(-10)
         self.ng.undo_stack().clear()
 
@@ -604,3 +602,12 @@ def _colour(value) -> tuple:
             isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value):
         return tuple(value)
     return (60, 62, 70)
+
+
+def _union(items) -> QtCore.QRectF:
+    """The scene rectangle round `items` and their children: what NodeGraphQt's _combined_rect
+    gives, without the item group it builds and destroys for it."""
+    rect = QtCore.QRectF()
+    for item in items:
+        rect = rect.united(item.mapRectToScene(item.boundingRect() | item.childrenBoundingRect()))
+    return rect
