@@ -87,6 +87,7 @@ class Canvas(QtCore.QObject):
         if graph is None:
             return
         self.graph = graph
+        graph.subscribe(self._on_graph)
         get_unique_name = self.ng.get_unique_name
         self.ng.get_unique_name = lambda name: name  # our ids are unique; its check is O(n^2)
         try:
@@ -97,16 +98,17 @@ class Canvas(QtCore.QObject):
         finally:
             self.ng.get_unique_name = get_unique_name
         self._build_backdrops()
-        graph.subscribe(self._on_graph)
         self.ng.undo_stack().clear()
 
     def _place(self, nodes: list[Node]) -> None:
         """Nodes whose file gives no usable position go in a column right of the others."""
         rect = self.graph_rect()
         x = rect.right() + 2 * MARGIN if rect.isValid() else 0.0
-        for i, node in enumerate(nodes):
-            self.views[node.id].view.xy_pos = [x, (rect.top() if rect.isValid() else 0.0)
-                                               + i * NEW_NODE_STEP]
+        y = rect.top() if rect.isValid() else 0.0
+        for node in nodes:
+            item = self.views[node.id].view
+            item.xy_pos = [x, y]
+            y += item.sceneBoundingRect().height() + MARGIN
 
     def graph_rect(self) -> QtCore.QRectF:
         """The scene rectangle of every node and backdrop (NodeGraphQt's _combined_rect builds
@@ -121,16 +123,22 @@ class Canvas(QtCore.QObject):
             self.viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
 
     def show_start(self) -> None:
-        """The view a graph opens with: all of it if its names can be read so, else its top
-        left (where the data comes in) at the least zoom that keeps them readable."""
+        """The view a graph opens with: all of it if its names can be read so (at most at full
+        size), else its top left, where the data comes in, at the least zoom that keeps them
+        readable."""
         rect = self.graph_rect()
         if not rect.isValid():
             return
         rect = rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
         port = self.viewer.viewport().rect()
-        if min(port.width() / rect.width(), port.height() / rect.height()) < READABLE_SCALE:
+        fits = min(port.width() / rect.width(), port.height() / rect.height())
+        if fits < READABLE_SCALE:
             rect = QtCore.QRectF(rect.topLeft(), QtCore.QSizeF(port.width() / READABLE_SCALE,
                                                                 port.height() / READABLE_SCALE))
+        elif fits > 1.0:
+            centre = rect.center()
+            rect = QtCore.QRectF(0, 0, port.width(), port.height())
+            rect.moveCenter(centre)
         self.viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
 
     def scale(self) -> float:
