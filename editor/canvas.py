@@ -7,6 +7,7 @@ scene through those same events. NodeGraphQt's own undo stack is kept empty (tra
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -15,7 +16,7 @@ from gradhopper.runtime.errors import GradhopperError
 from gradhopper.runtime.graph import Edge, Endpoint, Graph, Node, check_ports
 
 from . import clipboard, commands
-from .compat import PipeItem, PortItem, new_node_graph
+from .compat import NodeItem, PipeItem, PortItem, new_node_graph
 from .nodes_view import (DELAYED_COLOUR, GradNode, SliderWidget, StatusFrame, ValueWidget,
                          category_colour, dress, embed)
 from .values import describe
@@ -91,7 +92,11 @@ class Canvas(QtCore.QObject):
         get_unique_name = self.ng.get_unique_name
         self.ng.get_unique_name = lambda name: name  # our ids are unique; its check is O(n^2)
         try:
-            unplaced = [n for n in graph.nodes.values() if not self._add_view(n)]
+            with _layout_deferred():
+                unplaced = [n for n in graph.nodes.values() if not self._add_view(n)]
+            for node_id, view in self.views.items():
+                view.view.draw_node()
+                self.frames[node_id].fit()
             self._place(unplaced)
             for edge in graph.edges:
                 self._connect_view(edge)
@@ -619,3 +624,15 @@ def _union(items) -> QtCore.QRectF:
     for item in items:
         rect = rect.united(item.mapRectToScene(item.boundingRect() | item.childrenBoundingRect()))
     return rect
+
+
+@contextlib.contextmanager
+def _layout_deferred():
+    """NodeGraphQt lays a node out five times as it is made (init, properties, the scene,
+    each port); while a graph is built the canvas does it once per node, after."""
+    draw_node = NodeItem.draw_node
+    NodeItem.draw_node = lambda self: None
+    try:
+        yield
+    finally:
+        NodeItem.draw_node = draw_node
