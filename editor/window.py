@@ -151,6 +151,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.run_controls.clear(graph.epochs)
 
     def _on_graph(self, kind: str, data: dict) -> None:
+        if kind == "node_renamed" and self.runner.executor is not None:
+            self.run_controls.stop()  # the run knows the node by its old id
         if kind in ("node_added", "node_removed", "node_renamed") and self.plots.shows(
                 data["node"]):
             self.plots.set_graph(self.graph)
