@@ -8,6 +8,7 @@ scene through those same events. NodeGraphQt's own undo stack is kept empty (tra
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -92,17 +93,18 @@ class Canvas(QtCore.QObject):
         get_unique_name = self.ng.get_unique_name
         self.ng.get_unique_name = lambda name: name  # our ids are unique; its check is O(n^2)
         try:
-            with _layout_deferred():
-                unplaced = [n for n in graph.nodes.values() if not self._add_view(n)]
-            for node_id, view in self.views.items():
-                view.view.draw_node()
-                self.frames[node_id].fit()
-            self._place(unplaced)
-            for edge in graph.edges:
-                self._connect_view(edge)
+            with _collector_paused():
+                with _layout_deferred():
+                    unplaced = [n for n in graph.nodes.values() if not self._add_view(n)]
+                for node_id, view in self.views.items():
+                    view.view.draw_node()
+                    self.frames[node_id].fit()
+                self._place(unplaced)
+                for edge in graph.edges:
+                    self._connect_view(edge)
+                self._build_backdrops()
         finally:
             self.ng.get_unique_name = get_unique_name
-        self._build_backdrops()
         self.ng.undo_stack().clear()
 
     def _place(self, nodes: list[Node]) -> None:
@@ -636,3 +638,15 @@ def _layout_deferred():
         yield
     finally:
         NodeItem.draw_node = draw_node
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Thousands of new Qt wrappers set off cycle collections that find nothing to free."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
