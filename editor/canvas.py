@@ -7,19 +7,27 @@ scene through those same events. NodeGraphQt's own undo stack is kept empty (tra
 """
 from __future__ import annotations
 
+import contextlib
+import gc
+import math
+
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradhopper.runtime.errors import GradhopperError
 from gradhopper.runtime.graph import Edge, Endpoint, Graph, Node, check_ports
 
 from . import clipboard, commands
-from .compat import PipeItem, PortItem, new_node_graph
+from .compat import NodeItem, PipeItem, PortItem, new_node_graph
 from .nodes_view import (DELAYED_COLOUR, GradNode, SliderWidget, StatusFrame, ValueWidget,
                          category_colour, dress, embed)
 from .values import describe
 
 TYPE_MIME = "application/x-gradhopper-type"
 DELAYED_WIRE = ((*DELAYED_COLOUR, 255), 1)  # colour, NodeGraphQt's PipeEnum.DRAW_TYPE_DASHED
+READABLE_SCALE = 0.85  # the least zoom at which titles and port names (9 pt) can be read
+MARGIN = 30.0  # scene px of canvas shown round a fitted graph
+BACKDROP_PAD = 40.0  # scene px round a backdrop's members, as NodeGraphQt pads them
+NEW_NODE_STEP = 80.0  # a new node placed where another already is goes this far down
 
 
 class Canvas(QtCore.QObject):
@@ -53,10 +61,23 @@ class Canvas(QtCore.QObject):
         self.ng.node_selection_changed.connect(lambda *_: self.selection_changed.emit(
             self.selected_ids()))
         v.viewport().installEventFilter(self)
+        v.installEventFilter(self)
 
     # -- building ------------------------------------------------------------------------------
     def set_graph(self, graph: Graph) -> None:
-        """Show `graph`; the old one is dropped with its scene."""
+        """Show `graph`, or, if its scene cannot be built, raise with the old one back in place."""
+        old = self.graph
+        try:
+            self._build(graph)
+        except Exception:
+            self._build(old)
+            raise
+        if graph.nodes:
+            QtCore.QTimer.singleShot(0, self.show_start)
+        else:
+            self.viewer.reset_zoom()
+
+    def _build(self, graph: Graph | None) -> None:
         if self.graph is not None:
             self.graph.unsubscribe(self._on_graph)
             self.graph = None
@@ -65,22 +86,77 @@ class Canvas(QtCore.QObject):
         self.ng.undo_stack().clear()
         self.views.clear(), self.frames.clear(), self.sliders.clear(), self.shown.clear()
         self.backdrops = []
+        if graph is None:
+            return
         self.graph = graph
-        for node in graph.nodes.values():
-            self._add_view(node)
-        for edge in graph.edges:
-            self._connect_view(edge)
-        self._build_backdrops()
         graph.subscribe(self._on_graph)
+        get_unique_name = self.ng.get_unique_name
+        self.ng.get_unique_name = lambda name: name  # our ids are unique; its check is O(n^2)
+        try:
+            with _collector_paused():
+                with _layout_deferred():
+                    unplaced = [n for n in graph.nodes.values() if not self._add_view(n)]
+                for node_id, view in self.views.items():
+                    view.view.draw_node()
+                    self.frames[node_id].fit()
+                self._place(unplaced)
+                for edge in graph.edges:
+                    self._connect_view(edge)
+                self._build_backdrops()
+        finally:
+            self.ng.get_unique_name = get_unique_name
         self.ng.undo_stack().clear()
-        if graph.nodes:
-            QtCore.QTimer.singleShot(0, self.fit)
+
+    def _place(self, nodes: list[Node]) -> None:
+        """Nodes whose file gives no usable position go in a column right of the others."""
+        rect = self.graph_rect()
+        x = rect.right() + 2 * MARGIN if rect.isValid() else 0.0
+        y = rect.top() if rect.isValid() else 0.0
+        for node in nodes:
+            item = self.views[node.id].view
+            item.xy_pos = [x, y]
+            y += item.sceneBoundingRect().height() + MARGIN
+
+    def graph_rect(self) -> QtCore.QRectF:
+        """The scene rectangle of every node and backdrop (NodeGraphQt's _combined_rect builds
+        and destroys an item group per call: seconds on a big graph)."""
+        return _union([v.view for v in self.views.values()] + [b.view for b in self.backdrops])
 
     def fit(self) -> None:
-        items = [v.view for v in self.views.values()] + [b.view for b in self.backdrops]
-        if items:
-            rect = self.viewer._combined_rect(items).adjusted(-30, -30, 30, 30)
+        """Show the whole graph."""
+        rect = self.graph_rect()
+        if rect.isValid():
+            rect = rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
             self.viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
+
+    def show_start(self) -> None:
+        """The view a graph opens with: all of it if its names can be read so (at most at full
+        size), else its top left, where the data comes in, at the least zoom that keeps them
+        readable."""
+        rect = self.graph_rect()
+        if not rect.isValid():
+            return
+        rect = rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+        port = self.viewer.viewport().rect()
+        fits = min(port.width() / rect.width(), port.height() / rect.height())
+        if fits < READABLE_SCALE:
+            rect = QtCore.QRectF(rect.topLeft(), QtCore.QSizeF(port.width() / READABLE_SCALE,
+                                                                port.height() / READABLE_SCALE))
+        elif fits > 1.0:
+            centre = rect.center()
+            rect = QtCore.QRectF(0, 0, port.width(), port.height())
+            rect.moveCenter(centre)
+        self.viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
+
+    def scale(self) -> float:
+        return self.viewer.transform().m11()
+
+    def reset_modifiers(self) -> None:
+        """Forget the Ctrl/Shift/Alt the viewer saw pressed: a modal dialog takes their release,
+        and the viewer would go on acting as if they were held."""
+        v = self.viewer
+        v.ALT_state = v.CTRL_state = v.SHIFT_state = False
+        v._cursor_text.setVisible(False)
 
     def node_type(self, node: Node):
         return self.registry.get(node.type) if node.type in self.registry else None
@@ -94,12 +170,13 @@ class Canvas(QtCore.QObject):
         outs = sorted({e.src.port for e in self.graph.edges if e.src.node == node.id})
         return [(p, "any", False) for p in ins], [(p, "any", False) for p in outs]
 
-    def _add_view(self, node: Node) -> None:
+    def _add_view(self, node: Node) -> bool:
+        """Add the node's view; False if its `ui.pos` is unusable (it is then at 0, 0)."""
         nt = self.node_type(node)
-        pos = [float(x) for x in node.ui.get("pos", [0.0, 0.0])]
+        pos = _pos(node.ui.get("pos") if isinstance(node.ui, dict) else None)
         view = self.ng.create_node("gradhopper.GradNode", name=node.id, selected=False,
-                                   color=category_colour(node.type, nt is None), pos=pos,
-                                   push_undo=False)
+                                   color=category_colour(node.type, nt is None),
+                                   pos=pos or [0.0, 0.0], push_undo=False)
         view.set_property("uid", node.id, push_undo=False)
         dress(view, *self._ports(node))
         self.views[node.id] = view
@@ -108,17 +185,19 @@ class Canvas(QtCore.QObject):
                                  "node's parameters and wires, and saves them unchanged")
         else:
             view.view.setToolTip(f"{node.type}: {nt.doc}")
-        if node.type == "input.number":
-            p = {**nt.defaults(), **node.params}
+        if nt is not None and nt.widget == "slider":
+            p = _slider_params(nt, node)
             slider = SliderWidget(view.view, p["min"], p["max"], p["step"], p["value"])
-            slider.listener = lambda value, key, nid=node.id: self._slid(nid, value, key)
+            slider.listener = lambda value, key, v=view: self._slid(v.get_property("uid"),
+                                                                     value, key)
             embed(view, slider)
             self.sliders[node.id] = slider
-        elif node.type == "view.value":
+        elif nt is not None and nt.display == "value":
             shown = ValueWidget(view.view)
             embed(view, shown)
             self.shown[node.id] = shown
         self.frames[node.id] = StatusFrame(view.view)
+        return pos is not None
 
     def _connect_view(self, edge: Edge) -> None:
         src, dst = self.views[edge.src.node], self.views[edge.dst.node]
@@ -172,7 +251,7 @@ class Canvas(QtCore.QObject):
         elif kind == "param_changed":
             node = data["node"]
             if node.id in self.sliders:
-                p = {**self.node_type(node).defaults(), **node.params}
+                p = _slider_params(self.node_type(node), node)
                 self.sliders[node.id].configure(p["min"], p["max"], p["step"], p["value"])
         elif kind == "node_moved":
             node = data["node"]
@@ -182,6 +261,15 @@ class Canvas(QtCore.QObject):
             if [round(x, 1) for x in view.view.xy_pos] != pos:
                 view.view.xy_pos = pos
             self._refit.start()
+        elif kind == "node_renamed":
+            node, old = data["node"], data["old"]
+            for table in (self.views, self.frames, self.sliders, self.shown):
+                if old in table:
+                    table[node.id] = table.pop(old)
+            view = self.views[node.id]
+            view.set_property("uid", node.id, push_undo=False)
+            view.set_property("name", node.id, push_undo=False)
+            self._build_backdrops()
         elif kind == "graph_changed":
             self._build_backdrops()
         self.ng.undo_stack().clear()
@@ -320,19 +408,30 @@ class Canvas(QtCore.QObject):
 
     # -- actions -----------------------------------------------------------------------------------
     def add_node(self, type_id: str, pos=None) -> str:
-        """Add a node of `type_id` (at `pos`, else the view's centre) as one undo step."""
+        """Add a node of `type_id` as one undo step: at `pos` (a drop), else at the cursor when
+        it is over the canvas, else at the view's centre; below any node already there."""
         nt = self.registry.get(type_id)
         if pos is None:
-            centre = self.viewer.mapToScene(self.viewer.viewport().rect().center())
-            pos = (centre.x(), centre.y())
+            port = self.viewer.viewport()
+            cursor = port.mapFromGlobal(QtGui.QCursor.pos())
+            at = cursor if port.rect().contains(cursor) else port.rect().center()
+            scene = self.viewer.mapToScene(at)
+            pos = (scene.x(), scene.y())
+        pos = self._free_spot(round(float(pos[0]), 1), round(float(pos[1]), 1))
         node_id = self.graph.unique_id(type_id.split(".")[-1])
-        params = {p.name: p.default for p in nt.params if p.name in ("value", "min", "max",
-                                                                      "step")} \
-            if type_id == "input.number" else {}
-        node = Node(node_id, nt.identifier, params,
-                    {"pos": [round(float(pos[0]), 1), round(float(pos[1]), 1)]})
+        params = {k: v for k, v in nt.defaults().items() if k in SLIDER_PARAMS} \
+            if nt.widget == "slider" else {}  # a slider's range, written down in the file
+        node = Node(node_id, nt.identifier, params, {"pos": list(pos)})
         self.undo.push(commands.AddNodes(self.graph, [node]))
         return node_id
+
+    def _free_spot(self, x: float, y: float) -> tuple[float, float]:
+        """(x, y), or below it past every node that starts within a step of it."""
+        taken = [v.view.xy_pos for v in self.views.values()]
+        while any(abs(tx - x) < NEW_NODE_STEP and abs(ty - y) < NEW_NODE_STEP
+                  for tx, ty in taken):
+            y = round(y + NEW_NODE_STEP, 1)
+        return x, y
 
     def wire(self, src: str, dst: str) -> str | None:
         """Connect `node.port` -> `node.port` as one undo step; returns the refusal, if any."""
@@ -366,7 +465,7 @@ class Canvas(QtCore.QObject):
             if edges:
                 self.undo.push(commands.Rewire(self.graph, edges, [], "Delete wires"))
         elif dropped:
-            kept = [b for b in self.graph.ui.get("backdrops", []) if b["title"] not in dropped]
+            kept = [b for b in self.backdrop_specs() if b["title"] not in dropped]
             self.undo.push(commands.SetGraphField(self.graph, "ui", "backdrops", kept or None,
                                                   "Delete backdrop"))
 
@@ -389,7 +488,7 @@ class Canvas(QtCore.QObject):
         if not ids:
             return
         kept = [dict(b, nodes=[n for n in b["nodes"] if n not in ids])
-                for b in self.graph.ui.get("backdrops", [])]
+                for b in self.backdrop_specs()]
         kept = [b for b in kept if b["nodes"]] + [{"title": title, "nodes": ids}]
         self.undo.push(commands.SetGraphField(self.graph, "ui", "backdrops", kept,
                                               f"Group as {title!r}"))
@@ -399,25 +498,35 @@ class Canvas(QtCore.QObject):
         for backdrop in self.backdrops:
             self.ng.delete_node(backdrop, push_undo=False)
         self.backdrops = []
-        for spec in self.graph.ui.get("backdrops", []):
+        for spec in self.backdrop_specs():
             backdrop = self.ng.create_node("nodeGraphQt.nodes.BackdropNode", name=spec["title"],
                                            selected=False, push_undo=False,
-                                           color=tuple(spec.get("color", (60, 62, 70))))
+                                           color=_colour(spec.get("color")))
             backdrop.title = spec["title"]
             backdrop.members = [n for n in spec["nodes"] if n in self.views]
             self.backdrops.append(backdrop)
         self._fit_backdrops()
         self.ng.undo_stack().clear()
 
+    def backdrop_specs(self) -> list[dict]:
+        """The graph's backdrops that can be drawn: a title and a list of node ids (the file
+        reader drops malformed ones with a warning; the canvas still never trusts them)."""
+        ui = self.graph.ui if isinstance(self.graph.ui, dict) else {}
+        specs = ui.get("backdrops")
+        return [b for b in specs if isinstance(b, dict) and isinstance(b.get("title"), str)
+                and isinstance(b.get("nodes"), list)
+                and all(isinstance(n, str) for n in b["nodes"])] \
+            if isinstance(specs, list) else []
+
     def _fit_backdrops(self) -> None:
         for backdrop in self.backdrops:
             items = [self.views[n].view for n in backdrop.members if n in self.views]
             if not items:
                 continue
-            size = backdrop.view.calc_backdrop_size(items)
-            backdrop.set_property("pos", [float(v) for v in size["pos"]], push_undo=False)
-            backdrop.set_property("width", float(size["width"]), push_undo=False)
-            backdrop.set_property("height", float(size["height"]), push_undo=False)
+            rect = _union(items).adjusted(-BACKDROP_PAD, -BACKDROP_PAD, BACKDROP_PAD, BACKDROP_PAD)
+            backdrop.set_property("pos", [rect.x(), rect.y()], push_undo=False)
+            backdrop.set_property("width", rect.width(), push_undo=False)
+            backdrop.set_property("height", rect.height(), push_undo=False)
             backdrop.view.setZValue(-10)
         self.ng.undo_stack().clear()
 
@@ -452,7 +561,16 @@ class Canvas(QtCore.QObject):
         return f"{node_id}.{item.name}\n{describe(value)}"
 
     def eventFilter(self, obj, event) -> bool:
-        if event.type() == QtCore.QEvent.Type.ToolTip:
+        kind = event.type()
+        if kind == QtCore.QEvent.Type.FocusIn:
+            self.reset_modifiers()
+        elif kind == QtCore.QEvent.Type.MouseButtonPress:
+            mods = event.modifiers()  # the truth, whatever key releases the viewer missed
+            v, Mod = self.viewer, QtCore.Qt.KeyboardModifier
+            v.CTRL_state = mods == Mod.ControlModifier
+            v.SHIFT_state = bool(mods & Mod.ShiftModifier)
+            v.ALT_state = bool(mods & Mod.AltModifier)
+        if kind == QtCore.QEvent.Type.ToolTip and obj is self.viewer.viewport():
             scene_pos = self.viewer.mapToScene(event.pos())
             for item in self.viewer.scene().items(scene_pos):
                 text = self.port_text(item)
@@ -469,3 +587,66 @@ class Canvas(QtCore.QObject):
             self.graph.unsubscribe(self._on_graph)
             self.graph = None
         self.ng.undo_stack().clear()
+
+
+SLIDER_PARAMS = ("value", "min", "max", "step")
+
+
+def _slider_params(nt, node: Node) -> dict:
+    """The slider's range and value; a value the inspector would refuse shows as the default."""
+    p = {**nt.defaults(), **node.params}
+    for key in SLIDER_PARAMS:
+        if isinstance(p[key], bool) or not isinstance(p[key], (int, float)) \
+                or not math.isfinite(p[key]):
+            p[key] = nt.param(key).default
+    return p
+
+
+def _pos(value) -> list[float] | None:
+    """A file's `ui.pos` as two finite floats, or None if it is anything else."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        return None
+    if any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in value):
+        return None
+    pos = [float(x) for x in value]
+    return pos if all(math.isfinite(x) and abs(x) < 1e7 for x in pos) else None
+
+
+def _colour(value) -> tuple:
+    if isinstance(value, (list, tuple)) and len(value) in (3, 4) and all(
+            isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value):
+        return tuple(value)
+    return (60, 62, 70)
+
+
+def _union(items) -> QtCore.QRectF:
+    """The scene rectangle round `items` and their children: what NodeGraphQt's _combined_rect
+    gives, without the item group it builds and destroys for it."""
+    rect = QtCore.QRectF()
+    for item in items:
+        rect = rect.united(item.mapRectToScene(item.boundingRect() | item.childrenBoundingRect()))
+    return rect
+
+
+@contextlib.contextmanager
+def _layout_deferred():
+    """NodeGraphQt lays a node out five times as it is made (init, properties, the scene,
+    each port); while a graph is built the canvas does it once per node, after."""
+    draw_node = NodeItem.draw_node
+    NodeItem.draw_node = lambda self: None
+    try:
+        yield
+    finally:
+        NodeItem.draw_node = draw_node
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Thousands of new Qt wrappers set off cycle collections that find nothing to free."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()

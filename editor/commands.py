@@ -56,9 +56,8 @@ class DeleteNodes(_Command):
         self.backdrops = copy.deepcopy(g.ui.get("backdrops"))
         for node_id in self.ids:
             g.remove_node(node_id)
-        if self.backdrops is not None:
-            g.ui["backdrops"] = [dict(b, nodes=[n for n in b["nodes"] if n not in self.ids])
-                                 for b in self.backdrops]
+        if isinstance(self.backdrops, list):
+            g.ui["backdrops"] = [_without(b, self.ids) for b in self.backdrops]
             g.changed()
 
     def undo(self):
@@ -70,9 +69,16 @@ class DeleteNodes(_Command):
                 g.connect(edge.src, edge.dst, extra=edge.extra)
         g.nodes = {k: g.nodes[k] for k in self.node_order}  # same order: same file bytes
         g.edges[:] = self.edge_order
-        if self.backdrops is not None:
+        if isinstance(self.backdrops, list):
             g.ui["backdrops"] = copy.deepcopy(self.backdrops)
             g.changed()
+
+
+def _without(backdrop, ids) -> dict:
+    """A backdrop without the deleted nodes (one the file reader let through malformed stays)."""
+    if isinstance(backdrop, dict) and isinstance(backdrop.get("nodes"), list):
+        return dict(backdrop, nodes=[n for n in backdrop["nodes"] if n not in ids])
+    return backdrop
 
 
 class Rewire(_Command):
@@ -141,6 +147,20 @@ class SetParam(_Command):
 
     def undo(self):
         self.graph.set_param(self.node_id, self.name, copy.deepcopy(self.old))
+
+
+class RenameNode(_Command):
+    """A node's id changed; its wires and backdrops follow (Graph.rename_node)."""
+
+    def __init__(self, graph: Graph, old: str, new: str):
+        super().__init__(graph, f"Rename {old} to {new}")
+        self.old, self.new = old, new
+
+    def redo(self):
+        self.graph.rename_node(self.old, self.new)
+
+    def undo(self):
+        self.graph.rename_node(self.new, self.old)
 
 
 class SetGraphField(_Command):

@@ -22,11 +22,12 @@ with warnings.catch_warnings():
     from NodeGraphQt import BackdropNode, BaseNode, NodeBaseWidget, NodeGraph  # noqa: E402
     from NodeGraphQt.custom_widgets.properties_bin import prop_widgets_base  # noqa: E402
     from NodeGraphQt.qgraphics.node_backdrop import BackdropNodeItem  # noqa: E402
+    from NodeGraphQt.qgraphics.node_base import NodeItem  # noqa: E402
     from NodeGraphQt.qgraphics.pipe import PipeItem  # noqa: E402
     from NodeGraphQt.qgraphics.port import PortItem  # noqa: E402
 
-__all__ = ["BackdropNode", "BaseNode", "NodeBaseWidget", "NodeGraph", "PipeItem", "PortItem",
-           "new_node_graph"]
+__all__ = ["BackdropNode", "BaseNode", "NodeBaseWidget", "NodeGraph", "NodeItem", "PipeItem",
+           "PortItem", "new_node_graph"]
 
 BackdropNodeItem.ItemIsMovable = QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIsMovable
 for _cls in (prop_widgets_base.PropSpinBox, prop_widgets_base.PropDoubleSpinBox):

@@ -7,6 +7,7 @@ graph. With nothing selected it shows the graph: its description and run setting
 from __future__ import annotations
 
 import json
+import re
 
 from PySide6 import QtCore, QtWidgets
 
@@ -14,6 +15,12 @@ from gradhopper.runtime.errors import GradhopperError
 from gradhopper.runtime.graph import Graph
 
 from . import commands
+
+
+NOT_SET = "(not set)"  # an optional choice left empty: what the file holds, and what runs
+ID = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")  # the file format's node ids
+EXAMPLES = {"shape": "7, 3 or [7, 3]", "array": "0.5 or [[1, 2], [3, 4]]",
+            "float": "0.01", "int": "3"}
 
 
 class Inspector(QtWidgets.QScrollArea):
@@ -41,6 +48,8 @@ class Inspector(QtWidgets.QScrollArea):
             self._fill()
         elif kind == "node_removed" and data["node"].id == self.node_id:
             self.show_node(None)
+        elif kind == "node_renamed" and data["old"] == self.node_id:
+            self.show_node(data["node"].id)
         elif kind == "graph_changed" and self.node_id is None:
             self.show_node(None)
 
@@ -60,6 +69,7 @@ class Inspector(QtWidgets.QScrollArea):
             self._graph_page(form)
         else:
             self._node_page(form)
+        self._shown_problem = ""
         self._error = QtWidgets.QLabel()
         self._error.setWordWrap(True)
         self._error.setStyleSheet("color: #e57373;")
@@ -85,8 +95,13 @@ class Inspector(QtWidgets.QScrollArea):
     def _node_page(self, form: QtWidgets.QFormLayout) -> None:
         node = self.graph.nodes[self.node_id]
         nt = self.registry.get(node.type) if node.type in self.registry else None
-        head = QtWidgets.QLabel(f"<b>{node.id}</b> &nbsp; <i>{node.type}</i>")
-        form.addRow(head)
+        form.addRow(QtWidgets.QLabel(f"<i>{node.type}</i>"))
+        ident = QtWidgets.QLineEdit(node.id)
+        ident.setToolTip("The node's id: its name on the canvas and in the file. Wires and "
+                         "backdrops follow a new one.")
+        ident.editingFinished.connect(lambda e=ident: self._rename(e.text()))
+        self._ident = ident
+        form.addRow("id", ident)
         doc = QtWidgets.QLabel(nt.doc if nt else "This node type is not installed: its "
                                "parameters are kept and saved as they are.")
         doc.setWordWrap(True)
@@ -110,8 +125,9 @@ class Inspector(QtWidgets.QScrollArea):
             return box
         if param.choices:
             combo = QtWidgets.QComboBox()
-            combo.addItems([str(c) for c in param.choices])
-            combo.activated.connect(lambda i, p=param: self._commit(p, p.choices[i]))
+            choices = ((None,) if param.default is None else ()) + tuple(param.choices)
+            combo.addItems([NOT_SET if c is None else str(c) for c in choices])
+            combo.activated.connect(lambda i, p=param, c=choices: self._commit(p, c[i]))
             return combo
         edit = QtWidgets.QLineEdit()
         edit.setPlaceholderText("" if param.default is None else _text(param.default))
@@ -133,11 +149,22 @@ class Inspector(QtWidgets.QScrollArea):
             if isinstance(editor, QtWidgets.QCheckBox):
                 editor.setChecked(bool(value))
             elif isinstance(editor, QtWidgets.QComboBox):
-                editor.setCurrentText(str(value))
+                editor.setCurrentText(NOT_SET if value is None else str(value))
             elif editor.text() != (_text(params[name]) if name in params else ""):
                 editor.setText(_text(params[name]) if name in params else "")
             editor.blockSignals(False)
+        if nt is not None and self._error.text() in ("", self._shown_problem):
+            self._shown_problem = self._problem(nt, params)
+            self._error.setText(self._shown_problem)
 
+    @staticmethod
+    def _problem(nt, params) -> str:
+        """Why these parameters would not run as they stand ("" when they would)."""
+        try:
+            nt.resolve_params(params)
+        except GradhopperError as exc:
+            return f"Will not run yet: {exc.message}"
+        return ""
     # -- committing --------------------------------------------------------------------------------
     def _commit_text(self, param, text: str) -> None:
         text = text.strip()
@@ -148,18 +175,22 @@ class Inspector(QtWidgets.QScrollArea):
                 value = float(text)
             elif param.kind == "int":
                 value = int(text)
-            elif param.kind in ("shape", "array"):
+            elif param.kind == "shape":
+                value = parse_shape(text)
+            elif param.kind == "array":
                 value = json.loads(text)
             else:
                 value = text
         except ValueError:
-            return self._refuse(f"{param.name}: {text!r} is not a {param.kind}")
+            example = EXAMPLES.get(param.kind, "")
+            return self._refuse(f"{param.name}: {text!r} is not a {param.kind}"
+                                + (f"; write it like {example}" if example else ""))
         self._commit(param, value)
 
     def _commit(self, param, value) -> None:
         node = self.graph.nodes[self.node_id]
         if node.params.get(param.name) == value:
-            return
+            return self._fill()
         given = dict(node.params)
         if value is None:
             given.pop(param.name, None)
@@ -184,11 +215,36 @@ class Inspector(QtWidgets.QScrollArea):
             self.undo.push(commands.SetGraphField(self.graph, "run", key, value,
                                                   f"Set run.{key}"))
 
-    def _refuse(self, text: str) -> None:
+    def _rename(self, text: str) -> None:
+        new = text.strip()
+        if self.node_id is None or new == self.node_id:
+            return
+        if new in self.graph.nodes:
+            return self._refuse(f"id: {new!r} is taken by another node", revert=True)
+        if not ID.fullmatch(new):
+            return self._refuse(f"id: {new!r} is not an id; use letters, digits, _ or -, "
+                                "starting with a letter or _ (like hidden_2)", revert=True)
+        self._error.clear()
+        self.undo.push(commands.RenameNode(self.graph, self.node_id, new))
+
+    def _refuse(self, text: str, revert: bool = False) -> None:
         self._error.setText(text)
         self.message.emit(text)
+        if revert:
+            self._ident.setText(self.node_id)
         self._fill()
 
 
 def _text(value) -> str:
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def parse_shape(text: str) -> list[int]:
+    """`7, 3`, `7x3`, `7 3`, `[7, 3]` or `(7, 3)` -> [7, 3]; ValueError for anything else."""
+    inner = text.strip()
+    if inner[:1] + inner[-1:] in ("[]", "()"):
+        inner = inner[1:-1]
+    parts = [p for p in re.split(r"\s*[,xX×*]\s*|\s+", inner.strip()) if p]
+    if not parts or not all(re.fullmatch(r"[0-9]+", p) for p in parts):
+        raise ValueError(text)
+    return [int(p) for p in parts]

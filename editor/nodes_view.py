@@ -44,14 +44,21 @@ def category_colour(type_id: str, placeholder: bool) -> tuple[int, int, int]:
 
 
 def dress(view_node: GradNode, inputs, outputs) -> None:
-    """Add ports: `inputs`/`outputs` are (name, kind, delayed) triples."""
-    for name, kind, delayed in inputs:
-        colour = DELAYED_COLOUR if delayed else PORT_COLOURS.get(kind, PORT_COLOURS["any"])
-        view_node.add_input(name, multi_input=False, color=colour)
-    for name, kind, _ in outputs:
-        view_node.add_output(name, multi_output=True,
-                             color=PORT_COLOURS.get(kind, PORT_COLOURS["any"]))
-    view_node.view._text_item.set_locked(True)  # our ids are renamed nowhere on the canvas
+    """Add ports: `inputs`/`outputs` are (name, kind, delayed) triples. The node item lays
+    itself out once at the end, not once per port as NodeGraphQt does (a third of an open)."""
+    item = view_node.view
+    item.post_init = lambda *args: None
+    try:
+        for name, kind, delayed in inputs:
+            colour = DELAYED_COLOUR if delayed else PORT_COLOURS.get(kind, PORT_COLOURS["any"])
+            view_node.add_input(name, multi_input=False, color=colour)
+        for name, kind, _ in outputs:
+            view_node.add_output(name, multi_output=True,
+                                 color=PORT_COLOURS.get(kind, PORT_COLOURS["any"]))
+    finally:
+        del item.post_init
+    item.draw_node()
+    item._text_item.set_locked(True)  # ids are renamed in the inspector, not on the canvas
 
 
 class StatusFrame(QtWidgets.QGraphicsRectItem):

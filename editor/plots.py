@@ -1,4 +1,4 @@
-"""Live plots for `view.plot` nodes and heatmaps for `view.heatmap` nodes (pyqtgraph).
+"""Live plots and heatmaps for the view nodes whose type declares display "plot" or "heatmap".
 
 `refresh(executor)` is called by the window's poll timer (at most ~30 times a second); it reads
 the executor's per-epoch history and last values and redraws only what changed.
@@ -20,8 +20,9 @@ SERIES_COLOURS = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff17
 class PlotPanel(QtWidgets.QWidget):
     """One plot holding every `view.plot` series (per epoch), and a heatmap per matrix view."""
 
-    def __init__(self, parent=None):
+    def __init__(self, registry, parent=None):
         super().__init__(parent)
+        self.registry = registry
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         self.plot = pg.PlotWidget(background="#202124")
@@ -37,6 +38,10 @@ class PlotPanel(QtWidgets.QWidget):
         self._seen = (None, -1, -1)
         self._drawn = 0.0  # when the plots were last redrawn
 
+    def shows(self, node) -> str:
+        """What this panel draws for `node`: "plot", "heatmap" or ""."""
+        return self.registry.get(node.type).display if node.type in self.registry else ""
+
     def set_graph(self, graph: Graph) -> None:
         self.plot.clear()
         self.legend.clear()
@@ -44,11 +49,12 @@ class PlotPanel(QtWidgets.QWidget):
         self.curves, self.images = {}, {}
         self._seen = (None, -1, -1)
         self._drawn = 0.0
-        plots = [n.id for n in graph.nodes.values() if n.type == "view.plot"]
+        self.plot.setXRange(1, max(graph.epochs, 2), padding=0.02)
+        plots = [n.id for n in graph.nodes.values() if self.shows(n) == "plot"]
         for i, node_id in enumerate(plots):
             pen = pg.mkPen(SERIES_COLOURS[i % len(SERIES_COLOURS)], width=2)
             self.curves[f"{node_id}.value"] = self.plot.plot([], [], pen=pen, name=node_id)
-        for node_id in [n.id for n in graph.nodes.values() if n.type == "view.heatmap"]:
+        for node_id in [n.id for n in graph.nodes.values() if self.shows(n) == "heatmap"]:
             box = self.maps.addPlot(title=node_id)
             box.setAspectLocked(False)
             box.invertY(True)

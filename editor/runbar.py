@@ -112,8 +112,7 @@ class RunControls(QtCore.QObject):
         elif event.kind == "node":
             self.message.emit(f"Ran {event.node} (epoch {event.epoch}, step {event.step})")
         else:
-            self.message.emit(f"Paused at epoch {ex.epoch + (event.kind != 'epoch')}, "
-                              f"step {ex.step_in_epoch}")
+            self.message.emit(f"Paused at epoch {current_epoch(ex)}, step {ex.steps}")
 
     def _failed(self, generation: int, exc) -> None:
         if generation != self.runner.generation:
@@ -137,11 +136,12 @@ class RunControls(QtCore.QObject):
             return
         self.runner.gui_busy()
         self.progress.setMaximum(max(ex.epochs, 1))
-        self.progress.setValue(ex.epoch)
+        self.progress.setValue(current_epoch(ex))
         keys = [r.key for r in reported(ex.plan) if r.shown][:3]
         metrics = ex.history[-1] if ex.history else {}
         shown = "  ".join(f"{k.split('.')[0]} {metrics[k]:.4g}" for k in keys if k in metrics)
-        self.counters.setText(f"epoch {ex.epoch}/{ex.epochs}  step {ex.steps}  {shown}")
+        self.counters.setText(f"epoch {current_epoch(ex)}/{ex.epochs}  step {ex.steps}  "
+                              f"{shown}")
         if self.plots.refresh(ex, final=not self.timer.isActive()):
             for node_id, widget in self.canvas.shown.items():
                 try:
@@ -149,6 +149,18 @@ class RunControls(QtCore.QObject):
                 except (KeyError, ValueError, IndexError):
                     pass
 
+    def clear(self, epochs: int) -> None:
+        """A new graph: no run, nothing counted."""
+        self.progress.setMaximum(max(epochs, 1))
+        self.progress.setValue(0)
+        self.counters.setText("not run")
+
     def _enable(self, running: bool) -> None:
         for key, action in self.actions.items():
             action.setEnabled(running if key == "pause" else key == "stop" or not running)
+
+
+def current_epoch(ex) -> int:
+    """The epoch the run is in: the one under way, or at a boundary the one just finished.
+    The toolbar, the progress bar and the status bar all say this one."""
+    return ex.epoch + (0 if getattr(ex, "at_epoch_boundary", True) else 1)

@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 from .window import MainWindow  # noqa: E402
 
-SIZE = (1920, 1080)
+SIZE = (1600, 1000)
 
 
 def main(argv: list[str]) -> int:
@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
             ex = window.runner.executor
             if ex is not None and (ex.epoch * 3 >= ex.epochs or ex.finished):
                 watch.stop()
-                window.canvas.fit()
+                window.canvas.show_start()
                 QtCore.QTimer.singleShot(300, grab)
 
         def grab() -> None:

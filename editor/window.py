@@ -40,7 +40,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(self.canvas.widget)
         self.palette = Palette(self.registry)
         self.inspector = Inspector(self.registry, self.undo)
-        self.plots = PlotPanel()
+        self.plots = PlotPanel(self.registry)
         self._dock("Palette", self.palette, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Inspector", self.inspector, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Plots", self.plots, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
@@ -82,8 +82,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self._add(file_menu, "&Save", QtGui.QKeySequence.StandardKey.Save, self.save)
         self._add(file_menu, "Save &As…", QtGui.QKeySequence.StandardKey.SaveAs, self.save_as)
         file_menu.addSeparator()
-        self._add(file_menu, "S&weep…", None, self.open_sweep)
-        file_menu.addSeparator()
         self._add(file_menu, "&Quit", QtGui.QKeySequence.StandardKey.Quit, self.close)
         edit = bar.addMenu("&Edit")
         undo = self.undo.createUndoAction(self, "&Undo")
@@ -111,6 +109,8 @@ class MainWindow(QtWidgets.QMainWindow):
         run = bar.addMenu("&Run")
         run.addActions(list(self.run_controls.actions.values()))
         run.addSeparator()
+        self._add(run, "S&weep…", None, self.open_sweep)
+        run.addSeparator()
         self.fast_action = run.addAction("Fast runs (compiled engine)")
         self.fast_action.setCheckable(True)
         self.fast_action.setToolTip("Hand a run to the end that nobody steps or watches to the "
@@ -134,10 +134,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- the graph -----------------------------------------------------------------------------------
     def set_graph(self, graph: Graph) -> None:
+        """Show `graph`; if its scene cannot be built, this raises and the old graph stays."""
         self.run_controls.stop()
         self.undo.clear()  # before the old scene goes (trap C2)
-        self.graph = graph
         self.canvas.set_graph(graph)
+        if self.graph is not None:
+            self.graph.unsubscribe(self._on_graph)
+        self.graph = graph
         self.runner.set_graph(graph)
         self.inspector.set_graph(graph)
         self.plots.set_graph(graph)
@@ -145,11 +148,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.undo.setClean()
         self.setWindowModified(False)
         self._update_title()
-        self.run_controls.counters.setText("not run")
+        self.run_controls.clear(graph.epochs)
 
     def _on_graph(self, kind: str, data: dict) -> None:
-        if kind in ("node_added", "node_removed") and {data["node"].type} & {
-                "view.plot", "view.heatmap"}:
+        if kind == "node_renamed" and self.runner.executor is not None:
+            self.run_controls.stop()  # the run knows the node by its old id
+        if kind in ("node_added", "node_removed", "node_renamed") and self.plots.shows(
+                data["node"]):
             self.plots.set_graph(self.graph)
 
     def new_graph(self, ask: bool = True) -> None:
@@ -164,16 +169,14 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         try:
             graph = load_for_editing(path, self.registry)
+            self.set_graph(graph)  # all or nothing: a scene that fails leaves the old one
         except GradhopperError as exc:
             self._refuse("Cannot open graph", str(exc))
             return False
         except Exception as exc:  # noqa: BLE001 - a bug must still read as one line
             self._refuse("Cannot open graph", f"{path}: {type(exc).__name__}: {exc}")
             return False
-        self.set_graph(graph)
         self._hide_welcome()
-        if self.isVisible():
-            QtCore.QTimer.singleShot(0, self.canvas.fit)
         self.recent.add(path)
         placeholders = [n.id for n in graph.nodes.values() if n.type not in self.registry]
         for warning in graph.warnings:
@@ -185,6 +188,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def open_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open graph", self._folder(),
                                                         "Gradhopper graphs (*.json)")
+        self.canvas.reset_modifiers()
         if path:
             self.open_file(path)
 
@@ -196,6 +200,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def save_as(self) -> bool:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save graph as", self._folder(),
                                                         "Gradhopper graphs (*.json)")
+        self.canvas.reset_modifiers()
         return bool(path) and self.save_to(path)
 
     def save_to(self, path) -> bool:
@@ -221,6 +226,7 @@ class MainWindow(QtWidgets.QMainWindow):
             QtWidgets.QMessageBox.StandardButton.Save
             | QtWidgets.QMessageBox.StandardButton.Discard
             | QtWidgets.QMessageBox.StandardButton.Cancel)
+        self.canvas.reset_modifiers()  # the dialog took the release of Ctrl (of Ctrl+N, say)
         if answer == QtWidgets.QMessageBox.StandardButton.Save:
             return self.save()
         return answer == QtWidgets.QMessageBox.StandardButton.Discard
@@ -253,6 +259,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self.canvas.selected_ids():
             return self.show_message("Select the nodes to group first")
         title, ok = QtWidgets.QInputDialog.getText(self, "Backdrop", "Title:")
+        self.canvas.reset_modifiers()
         if ok and title.strip():
             self.canvas.group_selected(title.strip())
 
@@ -262,6 +269,7 @@ class MainWindow(QtWidgets.QMainWindow):
         except ImportError as exc:
             return self._refuse("Sweep", f"The sweep dialog is not available: {exc}")
         SweepDialog(self, self.graph).exec()
+        self.canvas.reset_modifiers()
 
     # -- messages and the welcome panel -------------------------------------------------------------
     def show_message(self, text: str) -> None:
@@ -270,6 +278,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _refuse(self, title: str, text: str) -> None:
         self.show_message(text)
         QtWidgets.QMessageBox.warning(self, title, text)
+        self.canvas.reset_modifiers()
 
     def _show_welcome(self) -> None:
         self._hide_welcome()
@@ -291,7 +300,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        QtCore.QTimer.singleShot(0, self.canvas.fit)
+        QtCore.QTimer.singleShot(0, self.canvas.show_start)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

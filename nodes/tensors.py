@@ -109,6 +109,7 @@ NUMBER = NodeType(
             Param("max", "float", 1.0, doc="The slider's highest value."),
             Param("step", "float", 0.01, doc="How far one notch of the slider moves.")),
     validate=validate_number,
+    widget="slider",
     doc="A number set with a slider on the canvas, such as a learning rate to change "
         "while the network trains.",
 )

@@ -4,14 +4,16 @@ from __future__ import annotations
 from gradhopper.runtime.nodetype import NodeType, Port
 
 
-def view(identifier: str, doc: str) -> NodeType:
-    return NodeType(identifier=identifier, make=None, role="view", doc=doc,
+def view(identifier: str, display: str, doc: str) -> NodeType:
+    return NodeType(identifier=identifier, make=None, role="view", display=display, doc=doc,
                     inputs=(Port("value", kind="any", doc="The value to show."),))
 
 
 NODE_TYPES = (
-    view("view.value", "Shows the value on its input: a number, or an array's shape and numbers."),
-    view("view.plot", "Plots a number as it changes over the run, such as the loss or the "
-                      "accuracy of each epoch."),
-    view("view.heatmap", "Shows a matrix, such as a layer's weights, as a grid of colours."),
+    view("view.value", "value",
+         "Shows the value on its input: a number, or an array's shape and numbers."),
+    view("view.plot", "plot", "Plots a number as it changes over the run, such as the loss or "
+                              "the accuracy of each epoch."),
+    view("view.heatmap", "heatmap",
+         "Shows a matrix, such as a layer's weights, as a grid of colours."),
 )

@@ -229,6 +229,27 @@ class Graph:
             node.params[name] = value
         self._emit("param_changed", node=node, name=name, value=value)
 
+    def rename_node(self, old: str, new: str) -> None:
+        """Give a node a new id, keeping its place in the file; its edges and the backdrops
+        that list it follow. Subscribers hear `node_renamed` (node, old)."""
+        node = self.node(old)
+        if not isinstance(new, str) or not _ID.fullmatch(new):
+            raise GraphError(f"node id {new!r} must be letters, digits, _ or -, "
+                             "starting with a letter or _", node=old)
+        if new in self.nodes:
+            raise GraphError(f"the id {new!r} is taken by another node", node=old)
+        node.id = new
+        self.nodes = {(new if k == old else k): n for k, n in self.nodes.items()}
+
+        def follow(end: Endpoint) -> Endpoint:
+            return Endpoint(new, end.port) if end.node == old else end
+
+        self.edges[:] = [Edge(follow(e.src), follow(e.dst), e.extra) for e in self.edges]
+        for backdrop in self.ui.get("backdrops") or ():
+            if isinstance(backdrop, dict) and isinstance(backdrop.get("nodes"), list):
+                backdrop["nodes"] = [new if n == old else n for n in backdrop["nodes"]]
+        self._emit("node_renamed", node=node, old=old)
+
     def move_node(self, node_id: str, pos) -> None:
         node = self.node(node_id)
         node.ui["pos"] = [round(float(pos[0]), 1), round(float(pos[1]), 1)]

@@ -179,6 +179,11 @@ class NodeType:
     # Optional: the type's part in a dense layer, for templates and layout (runtime/templates.py):
     # layer.sum, layer.activation, layer.delta, layer.backprop, layer.gradient, update, loss.
     part: str = ""
+    # What the editor shows, so it never tests type ids: widget "slider" puts a slider on the
+    # node (the type has float params value, min, max, step); display "value", "plot" or
+    # "heatmap" shows the value on a view's input as text on the node, a curve, or a grid.
+    widget: str = ""
+    display: str = ""
 
     def input(self, name: str) -> Port | None:
         return next((p for p in self.inputs if p.name == name), None)

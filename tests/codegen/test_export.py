@@ -101,7 +101,7 @@ def test_the_algorithm_comes_first_one_block_per_node_in_plan_order():
     assert "update_W1_next = W1 - learning_rate_value * hidden_gradient_dW" in source
     commit = lines.index("            W1, b1, W2, b2 = update_W1_next, update_b1_next, "
                          "update_W2_next, update_b2_next")
-    assert commit < 75 and lines.index("def main(argv=None):") < commit
+    assert commit < 80 and lines.index("def main(argv=None):") < commit  # an 80-line screen
     assert "split_order = np.random.default_rng(1).permutation(len(normalize_X))" in lines
     assert "W1 = np.random.default_rng(1).uniform(0.0, 1.0, (7, 5))" in lines
 

@@ -1,7 +1,6 @@
 """Running from the editor: same numbers as headless, errors on nodes, live sliders, stress."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -126,21 +125,19 @@ def test_a_hundred_run_stop_cycles(window, wait_idle, qtbot):
     assert window.runner.executor.finished and window.runner.executor.epoch == 3
 
 
-def test_run_stays_responsive(window):
-    """The event loop keeps turning while the worker trains (the bench measures it closely)."""
+def test_run_stays_responsive(window, qtbot):
+    """The event loop keeps turning while the worker trains: timer ticks keep landing between
+    the worker's steps (how long a stall may be, the bench measures)."""
     from PySide6 import QtCore
 
     window.open_file(SAMPLES / "wheat_seeds.json")
-    ticks = []
+    seen = []  # the worker's step count at each tick of the GUI's timer
     timer = QtCore.QTimer(interval=10)
-    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
-    loop = QtCore.QEventLoop()
-    QtCore.QTimer.singleShot(1500, loop.quit)
-    timer.start()
+    timer.timeout.connect(lambda: seen.append(window.runner.executor.steps))
     window.run_controls.start("done")
-    loop.exec()
+    timer.start()
+    ex = window.runner.executor
+    qtbot.waitUntil(lambda: len(set(seen)) > 50 or ex.finished, timeout=60000)
     timer.stop()
-    assert window.runner.executor.steps > 1000
     window.run_controls.stop()
-    assert len(ticks) > 50 and np.diff(ticks).max() < 0.5
-
+    assert len(set(seen)) > 50 and seen == sorted(seen)  # ticks all through the run, in order
