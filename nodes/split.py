@@ -81,6 +81,7 @@ SPLIT = NodeType(
                   doc="Give every fold the same mix of classes as the whole data set.")),
     check=check_split,
     validate=validate_split,
+    folds=("folds", "fold", "stratified"),
     doc="Splits the samples into a training set and a test set, so that accuracy can be "
         "measured on data the network never trained on.",
 )

@@ -149,6 +149,10 @@ class NodeType:
     # Optional: kernel(ctx) -> compiled_kernel.Kernel (or None), the node's code for generated
     # programs (`gradhopper export`, the compiled engine); see runtime/compiled_kernel.py.
     kernel: Callable[["NodeContext"], Any] | None = None
+    # Optional: the type is a fold-able split (`gradhopper sweep --folds`). The names of its int
+    # parameters for the number of folds and the fold to test on, then, optionally, of its bool
+    # parameter that keeps class proportions in every fold.
+    folds: tuple[str, ...] = ()
 
     def input(self, name: str) -> Port | None:
         return next((p for p in self.inputs if p.name == name), None)
