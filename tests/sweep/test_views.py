@@ -12,43 +12,21 @@ from gradhopper.runtime.results import Results, Row, csv_text, table
 from gradhopper.runtime.sweepreport import check_report, write_report
 from gradhopper.runtime.sweepviews import curve_metrics, curves, parallel
 
-ACC = "acc.accuracy"
-LOSS = "loss.mean"
+ACC, LOSS = "acc.accuracy", "loss.mean"  # the metrics of the `grid` fixture
 
 
-def grid_results() -> Results:
-    """lr (numbers) x fn (strings) x 2 folds; run 5 failed, run 2 stopped after 2 epochs."""
-    r = Results(["lr.value", "hidden.fn"], folds=2, total=8)
-    rng = np.random.default_rng(7)
-    index = 0
-    for lr in (0.1, 0.5):
-        for fn in ("tanh", "sigmoid"):
-            for fold in (0, 1):
-                epochs = 2 if index == 2 else 4
-                acc = rng.uniform(0.3, 1.0, epochs).round(6).tolist()
-                loss = rng.uniform(0.0, 0.5, epochs).round(6).tolist()
-                error = "node b: does not fit" if index == 5 else ""
-                metrics = {} if error else {ACC: acc[-1], LOSS: loss[-1]}
-                history = {} if error else {ACC: acc, LOSS: loss}
-                r.rows.append(Row(index, {"lr.value": lr, "hidden.fn": fn}, fold, metrics,
-                                  0.5, error, history))
-                index += 1
-    r.rows.reverse()  # as they may finish: the views go by run index
-    return r
-
-
-def test_the_table_keeps_numbers_as_numbers():
-    heads, rows = table(grid_results())
+def test_the_table_keeps_numbers_as_numbers(grid):
+    heads, rows = table(grid)
     assert heads == ["run", "lr.value", "hidden.fn", "fold", ACC, LOSS, "seconds", "error"]
     assert [row[0] for row in rows] == list(range(8))
     assert rows[5][4:6] == [None, None] and rows[5][7] == "node b: does not fit"
     assert rows[0][1:4] == ["0.1", "tanh", 0] and isinstance(rows[0][4], float)
-    parsed = list(csv.reader(io.StringIO(csv_text(grid_results()))))
+    parsed = list(csv.reader(io.StringIO(csv_text(grid))))
     assert parsed[0] == heads and float(parsed[1][4]) == rows[0][4] and parsed[6][4] == ""
 
 
-def test_parallel_coordinates_place_each_run_on_every_axis():
-    r = grid_results()
+def test_parallel_coordinates_place_each_run_on_every_axis(grid):
+    r = grid
     view = parallel(r, ACC)
     good = [row for row in sorted(r.rows, key=lambda x: x.index) if not row.error]
     assert view.runs == [row.index for row in good] == [0, 1, 2, 3, 4, 6, 7]
@@ -85,8 +63,8 @@ def test_numeric_axes_are_linear_and_categories_evenly_spaced():
     assert view.axes[4].ticks == [(0.5, "0.9")]
 
 
-def test_curves_are_the_mean_and_sample_std_over_folds_per_epoch():
-    r = grid_results()
+def test_curves_are_the_mean_and_sample_std_over_folds_per_epoch(grid):
+    r = grid
     assert curve_metrics(r) == [ACC, LOSS]
     for metric in (ACC, LOSS):
         got = curves(r, metric)
@@ -117,8 +95,8 @@ def test_curves_without_a_grid_are_one_over_all_runs():
     np.testing.assert_allclose(curve.std, [0.1, np.std([0.2, 0.6, 0.7], ddof=1)], rtol=1e-14)
 
 
-def test_the_report_writes_the_csv_and_the_pictures(tmp_path):
-    r = grid_results()
+def test_the_report_writes_the_csv_and_the_pictures(tmp_path, grid):
+    r = grid
     folder = tmp_path / "report"
     check_report(folder)  # missing, in a folder that exists: made when written
     written = write_report(r, ACC, folder)
