@@ -41,7 +41,7 @@ def grid() -> Results:
 
 @pytest.fixture(scope="session")
 def cluster():
-    """A LocalCluster of 2 worker processes, as `gradhopper sweep` starts by default."""
+    """A LocalCluster of 2 worker processes in this process, for tests that pass --scheduler."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=":0", silence_logs=logging.ERROR) as c:
