@@ -167,11 +167,12 @@ def _expand(graph, text, grid, folds, stratified, epochs, registry) -> Sweep:
     fold_sets = [_fold_sets(split, folds, i, stratified) for i in range(folds)] if folds \
         else [[]]
     runs = []
+    counted: dict = {}  # rows the split gets, by the overrides upstream of it
     for combo in itertools.product(*(a.values for a in axes)):
         settings = dict(zip(keys, combo))
         grid_sets = [(a.node, a.param, v) for a, v in zip(axes, combo)]
         if split is not None:
-            check_rows(graph, split, folds, grid_sets, registry)
+            check_rows(graph, split, folds, grid_sets, registry, counted)
         for fold, extra in zip(range(folds) if folds else [None], fold_sets):
             sets = grid_sets + extra
             _check(graph, sets, registry)
@@ -208,29 +209,34 @@ def _fold_sets(split: Split, folds: int, fold: int, stratified: bool) -> list:
     return sets
 
 
-def check_rows(graph: Graph, split: Split, folds: int, sets, registry: Registry) -> None:
+def check_rows(graph: Graph, split: Split, folds: int, sets, registry: Registry,
+               counted: dict | None = None) -> None:
     """Refuse more folds than the split has rows: every fold needs one to test on.
 
     Runs the nodes upstream of the split (with the overrides in `sets` that touch them) up to
-    its first input; the process's static cache keeps the data for the next setting and run."""
+    its first input, once per distinct such overrides (`counted` remembers the rows)."""
     from .executor import Executor
 
+    counted = {} if counted is None else counted
     upstream = _upstream(graph, split.node)
-    sub = graph.copy()
-    sub.nodes = {k: v for k, v in sub.nodes.items() if k in upstream}
-    sub.edges = [e for e in sub.edges if e.src.node in upstream and e.dst.node in upstream]
     touched = [s for s in sets if s[0] in upstream]
-    for node, param, value in touched:
-        overrides.apply(sub, node, param, value, registry)
-    first = registry.get(graph.nodes[split.node].type).inputs[0].name
-    edge = next((e for e in graph.edges if e.dst.node == split.node and e.dst.port == first),
-                None)
-    if edge is None:  # an optional first input left open: the runs will say what they lack
-        return
-    executor = Executor(plan(sub, registry), epochs=0)
-    executor.prepare()
-    value = executor.value(edge.src)
-    rows = len(value) if np.ndim(value) else 0
+    key = json.dumps(touched)
+    if key not in counted:
+        first = registry.get(graph.nodes[split.node].type).inputs[0].name
+        edge = next((e for e in graph.edges
+                     if e.dst.node == split.node and e.dst.port == first), None)
+        if edge is None:  # an optional first input left open: the runs will say what they lack
+            return
+        sub = graph.copy()
+        sub.nodes = {k: v for k, v in sub.nodes.items() if k in upstream}
+        sub.edges = [e for e in sub.edges if e.src.node in upstream and e.dst.node in upstream]
+        for node, param, value in touched:
+            overrides.apply(sub, node, param, value, registry)
+        executor = Executor(plan(sub, registry), epochs=0)
+        executor.prepare()
+        value = executor.value(edge.src)
+        counted[key] = len(value) if np.ndim(value) else 0
+    rows = counted[key]
     if folds > rows:
         setting = ", ".join(f"{n}.{p}={json.dumps(v)}" for n, p, v in touched)
         raise GradhopperError(f"--folds {folds} is more than the {rows} rows it splits"
