@@ -261,7 +261,7 @@ def main(args) -> int:
                 results = execute(sweep, client, bar.update)
     except KeyboardInterrupt:
         if results is None:
-            print("interrupted while the cluster started: no run ran", file=sys.stderr)
+            print("interrupted before any run started", file=sys.stderr)
             return 130
         results.interrupted = True  # a second Ctrl-C, while the cluster closed
     if args.out is not None:
