@@ -5,22 +5,26 @@ runs on Dask from a worker thread: the dialog only hears queued signals (a run f
 sweep ended), so the GUI never waits. The graph goes to the tasks as its file text, unsaved
 edits included; its folder resolves relative CSV paths. Stop cancels the runs not yet finished
 and shows those that did; closing the dialog stops the sweep first.
+
+Results, for the metric chosen above them: the runs (settings, fold, every metric; click a
+head to sort), the summary per setting, and the plots of editor/sweep_plots.py (over the grid,
+parallel coordinates, curves per epoch). Save CSV... writes the runs as `--out` does.
 """
 from __future__ import annotations
 
 import os
 import threading
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from gradhopper.runtime import atomicwrite
 from gradhopper.runtime.errors import GradhopperError
-from gradhopper.runtime.results import Results, cell
+from gradhopper.runtime.results import Results, cell, csv_text, table
 from gradhopper.runtime.sweepgrid import prepare_graph
 
+from .sweep_plots import draw_curves, draw_grid, draw_parallel, new_plot
+
 STATS = ("mean", "std", "min", "max")
-COLOURS = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176"]
 
 
 class _Signals(QtCore.QObject):
@@ -65,27 +69,43 @@ class SweepDialog(QtWidgets.QDialog):
             form.addRow(label, widget)
         self.status = QtWidgets.QLabel(wordWrap=True)
         self.progress = QtWidgets.QProgressBar(format="%v of %m runs")
-        self.table = QtWidgets.QTableWidget(0, 0)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.plot = pg.PlotWidget(background="#202124")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.metric_box = QtWidgets.QComboBox(enabled=False)
+        self.metric_box.currentTextChanged.connect(self._show)
+        self.runs = QtWidgets.QTableWidget(0, 0)
+        self.runs.setSortingEnabled(True)
+        self.runs.verticalHeader().hide()  # the run column numbers the rows
+        self.table = QtWidgets.QTableWidget(0, 0)  # the summary per setting
+        for view in (self.runs, self.table):
+            view.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.plot, self.parallel, self.curves = new_plot(), new_plot(), new_plot()
+        self.tabs = QtWidgets.QTabWidget()
+        for widget, name in ((self.runs, "Runs"), (self.table, "Summary"),
+                             (self.plot, "Over the grid"), (self.parallel, "Parallel coordinates"),
+                             (self.curves, "Curves")):
+            self.tabs.addTab(widget, name)
         self.run_button = QtWidgets.QPushButton("Run", clicked=self.start)
         self.stop_button = QtWidgets.QPushButton("Stop", clicked=self.stop, enabled=False)
+        self.save_button = QtWidgets.QPushButton("Save CSV...", clicked=self.save_csv,
+                                                 enabled=False)
         close = QtWidgets.QPushButton("Close", clicked=self.reject)
         buttons = QtWidgets.QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.stop_button)
         buttons.addStretch()
+        buttons.addWidget(self.save_button)
         buttons.addWidget(close)
+        chooser = QtWidgets.QFormLayout()
+        chooser.addRow("Metric", self.metric_box)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
-        for widget, stretch in ((self.progress, 0), (self.status, 0), (self.table, 1),
-                                (self.plot, 1)):
-            layout.addWidget(widget, stretch)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(chooser)
+        layout.addWidget(self.tabs, 1)
         self.folds.valueChanged.connect(lambda v: self.stratified.setEnabled(v > 1))
         self.stratified.setEnabled(False)
-        self.resize(720, 760)
+        self.resize(820, 820)
 
     # -- running ---------------------------------------------------------------------------
     @property
@@ -157,11 +177,44 @@ class SweepDialog(QtWidgets.QDialog):
         note = "stopped: " if results.interrupted else ""
         self._say(f"{note}{len(results.rows)} of {results.total} runs finished"
                   + (f", {results.failed} failed (hover a failed count for why)"
-                     if results.failed else "") + (f"; showing {metric}" if metric else ""),
-                  error=bool(results.failed))
-        self._fill_table(results, metric)
-        self._draw(results, metric)
+                     if results.failed else ""), error=bool(results.failed))
+        self._fill_runs(results)
+        self.metric_box.blockSignals(True)
+        self.metric_box.clear()
+        self.metric_box.addItems(results.metric_names)
+        self.metric_box.setEnabled(bool(results.metric_names))
+        self.metric_box.blockSignals(False)
+        if metric is not None:
+            self.metric_box.setCurrentText(metric)
+        self._show(metric)
+        self.save_button.setEnabled(bool(results.rows))
         self.finished_sweep.emit(results)
+
+    def _show(self, metric: str | None) -> None:
+        """The summary and the plots of one metric (the runs table holds them all)."""
+        if self.results is None:
+            return
+        metric = metric or None
+        self._fill_table(self.results, metric)
+        draw_grid(self.plot, self.results, metric)
+        draw_parallel(self.parallel, self.results, metric)
+        draw_curves(self.curves, self.results, metric)
+
+    def save_csv(self) -> bool:
+        """Ask for a file and write the runs to it as CSV; False if cancelled or refused."""
+        if self.results is None:
+            return False
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save the runs as CSV",
+                                                        "sweep.csv", "CSV (*.csv)")
+        if not path:
+            return False
+        try:
+            atomicwrite.write_text(path, csv_text(self.results))
+        except GradhopperError as exc:
+            self._say(str(exc), error=True)
+            return False
+        self._say(f"saved {len(self.results.rows)} runs to {path}")
+        return True
 
     def _finish(self) -> None:
         self._thread = None
@@ -173,6 +226,28 @@ class SweepDialog(QtWidgets.QDialog):
         self.status.setText(text)
 
     # -- results ---------------------------------------------------------------------------
+    def _fill_runs(self, results: Results) -> None:
+        """One row per run: settings, fold, every metric, seconds, error; sortable by any head,
+        numbers as numbers and empty cells last."""
+        heads, rows = table(results)
+        self.runs.setSortingEnabled(False)
+        self.runs.clear()
+        self.runs.setColumnCount(len(heads))
+        self.runs.setHorizontalHeaderLabels(heads)
+        self.runs.setRowCount(len(rows))
+        keys = set(results.keys)
+        by_index = {r.index: r for r in results.rows}
+        for i, row in enumerate(rows):
+            for j, (head, value) in enumerate(zip(heads, row)):
+                if head in keys:  # shown as in the grid, sorted by its value
+                    item = _Cell(by_index[row[0]].settings[head], text=value)
+                else:
+                    item = _Cell(value, seconds=head == "seconds")
+                self.runs.setItem(i, j, item)
+        self.runs.setSortingEnabled(True)
+        self.runs.sortByColumn(0, QtCore.Qt.SortOrder.AscendingOrder)
+        self.runs.resizeColumnsToContents()
+
     def _fill_table(self, results: Results, metric: str | None) -> None:
         """One row per setting: its values, runs, failed, and the metric's mean, std, min, max."""
         summary = results.summary()
@@ -191,31 +266,21 @@ class SweepDialog(QtWidgets.QDialog):
             self.table.item(i, len(results.keys) + 1).setToolTip("\n".join(sorted(errors)))
         self.table.resizeColumnsToContents()
 
-    def _draw(self, results: Results, metric: str | None) -> None:
-        """`results.series(metric)`: lines with std bars over the grid, or bars per fold."""
-        self.plot.clear()
-        self.plot.addLegend(offset=(-10, 10))
-        if metric is None:
-            return
-        xlabel, xs, lines = results.series(metric)
-        self.plot.getAxis("bottom").setTicks([list(enumerate(xs))])
-        self.plot.setLabel("bottom", xlabel)
-        self.plot.setTitle(metric + (f", mean ± std of {results.folds} folds"
-                                     if results.folds and results.keys else ""))
-        if not results.keys:
-            self.plot.addItem(pg.BarGraphItem(x=range(len(xs)), width=0.6, brush=COLOURS[0],
-                                              height=[m for m, _ in lines[metric]]))
-            stats = results.summary()[0].stats.get(metric)
-            if stats:
-                self.plot.addItem(pg.InfiniteLine(stats["mean"], angle=0, pen=COLOURS[1],
-                                                  label=f"mean {stats['mean']:.4f}"))
-            return
-        for n, (label, points) in enumerate(lines.items()):
-            x, mean = list(range(len(xs))), [m for m, _ in points]
-            pen = COLOURS[n % len(COLOURS)]
-            self.plot.plot(x, mean, pen=pen, symbol="o", symbolBrush=pen, name=label,
-                           connect="finite")
-            if results.folds:
-                self.plot.addItem(pg.ErrorBarItem(x=np.array(x), y=np.array(mean), beam=0.1,
-                                                  height=np.array([2 * s for _, s in points]),
-                                                  pen=pen))
+
+class _Cell(QtWidgets.QTableWidgetItem):
+    """A table cell that sorts numbers by value, text after numbers and empty cells after both
+    (in ascending order)."""
+
+    def __init__(self, value, seconds: bool = False, text: str | None = None):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if text is None:
+            text = "" if value is None else f"{value:.2f}" if seconds and number else \
+                f"{value:.4f}" if isinstance(value, float) else cell(value)
+        super().__init__(text)
+        self.key = (2, 0.0, "") if value is None or value == "" else \
+            (0, float(value), "") if number else (1, 0.0, text)
+        if value is not None and len(text) > 40:
+            self.setToolTip(text)
+
+    def __lt__(self, other) -> bool:
+        return self.key < getattr(other, "key", (3, 0.0, ""))

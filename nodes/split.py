@@ -98,6 +98,7 @@ SPLIT = NodeType(
     check=check_split,
     validate=validate_split,
     kernel=split_kernel,
+    folds=("folds", "fold", "stratified"),
     doc="Splits the samples into a training set and a test set, so that accuracy can be "
         "measured on data the network never trained on.",
 )

@@ -184,6 +184,10 @@ class NodeType:
     # "heatmap" shows the value on a view's input as text on the node, a curve, or a grid.
     widget: str = ""
     display: str = ""
+    # Optional: the type is a fold-able split (`gradhopper sweep --folds`). The names of its int
+    # parameters for the number of folds and the fold to test on, then, optionally, of its bool
+    # parameter that keeps class proportions in every fold.
+    folds: tuple[str, ...] = ()
 
     def input(self, name: str) -> Port | None:
         return next((p for p in self.inputs if p.name == name), None)

@@ -1,11 +1,11 @@
-"""A sweep's results: one row per run, a summary per setting, and the CSV, JSON, tables and plot.
+"""A sweep's results: one row per run, a summary per setting, and the CSV, JSON and tables.
 
 A row holds the run's settings (the grid values), its fold, every scalar that the executor
-reports (metrics and view inputs, as floats), the seconds the run took in its task, and its error
-as one line (empty if it ran). The summary groups rows by setting, folds together, and gives each
-metric's mean, std, min and max over the runs of the setting that did not fail; std is the sample
-standard deviation (n - 1), 0 for a single run. matplotlib is imported only to draw the plot,
-and through its Agg canvas, so no global backend is switched (the editor's Qt stays untouched).
+reports (metrics and view inputs, as floats), the seconds the run took in its task, its error
+as one line (empty if it ran) and the history of its metrics per epoch (for the curves of
+runtime/sweepviews.py). The summary groups rows by setting, folds together, and gives each
+metric's mean, std, min and max over the runs of the setting that did not fail; std is the
+sample standard deviation (n - 1), 0 for a single run. The pictures are runtime/sweepreport.py's.
 """
 from __future__ import annotations
 
@@ -13,12 +13,7 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
-
-from .errors import GradhopperError
 
 
 @dataclass
@@ -29,6 +24,7 @@ class Row:
     metrics: dict = field(default_factory=dict)
     seconds: float = 0.0
     error: str = ""
+    history: dict = field(default_factory=dict)  # metric -> its value after each epoch
 
     def as_dict(self) -> dict:
         return {"run": self.index, "settings": self.settings, "fold": self.fold,
@@ -128,59 +124,54 @@ def cell(value) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-# -- files ---------------------------------------------------------------------------------
-def csv_text(results: Results) -> str:
+# -- the table of runs ---------------------------------------------------------------------
+def table(results: Results) -> tuple[list[str], list[list]]:
+    """The runs as a table: its heads, and one row per run in run order. Settings are text (as
+    `cell` writes them), numbers stay numbers (so a view can sort them), a missing one is None."""
     names = results.metric_names
+    heads = ["run", *results.keys, "fold", *names, "seconds", "error"]
+    rows = [[row.index, *(cell(row.settings[k]) for k in results.keys), row.fold,
+             *(row.metrics.get(n) for n in names), row.seconds, row.error]
+            for row in sorted(results.rows, key=lambda r: r.index)]
+    return heads, rows
+
+
+def csv_text(results: Results) -> str:
+    """`table` as CSV: floats in full (repr), seconds to the millisecond, None as empty."""
+    heads, rows = table(results)
+    seconds = heads.index("seconds")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["run", *results.keys, "fold", *names, "seconds", "error"])
-    for row in sorted(results.rows, key=lambda r: r.index):
-        writer.writerow([row.index, *(cell(row.settings[k]) for k in results.keys),
-                         "" if row.fold is None else row.fold,
-                         *(repr(row.metrics[n]) if n in row.metrics else "" for n in names),
-                         f"{row.seconds:.3f}", row.error])
+    writer.writerow(heads)
+    for row in rows:
+        writer.writerow(["" if v is None else f"{v:.3f}" if j == seconds else
+                         repr(v) if isinstance(v, float) else v for j, v in enumerate(row)])
     return out.getvalue()
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write beside the target and rename, so a failure never leaves half a file."""
-    path = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise GradhopperError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise GradhopperError(f"cannot write {path}: {exc.strerror}") from None
-
-
-def check_writable(path: Path | None, option: str) -> None:
-    """Refuse an output whose folder is missing now, before the sweep spends any time."""
-    if path is not None and not Path(path).resolve().parent.is_dir():
-        raise GradhopperError(f"{option} {path}: the folder {Path(path).parent} does not exist")
 
 
 # -- the terminal --------------------------------------------------------------------------
 def print_tables(results: Results, metric: str | None, console) -> None:
+    """The runs and the summary of `metric` per setting. The runs show every metric when the
+    console is wide enough for them unwrapped, else only `metric` (the CSV has them all)."""
     from rich.table import Table
 
     metric = metric or results.default_metric()
+    heads, rows = table(results)
+    texts = [["" if v is None else f"{v:.2f}" if h == "seconds" else
+              f"{v:.4f}" if isinstance(v, float) else str(v) for h, v in zip(heads, row)]
+             for row in rows]
+    widths = [max([len(h)] + [len(t[j]) for t in texts]) for j, h in enumerate(heads)]
+    names = set(results.metric_names)
+    if sum(w + 3 for h, w in zip(heads, widths) if h != "error") + 20 > console.width:
+        names = {metric}
+    shown = [j for j, h in enumerate(heads) if (h != "fold" or results.folds)
+             and (h not in results.metric_names or h in names)]
     runs = Table(title=f"{len(results.rows)} of {results.total} runs", title_justify="left")
-    for name in ["run", *results.keys] + (["fold"] if results.folds else []):
-        runs.add_column(name, justify="right")
-    runs.add_column(metric or "metric", justify="right")
-    runs.add_column("seconds", justify="right")
-    runs.add_column("error", overflow="fold")
-    for row in sorted(results.rows, key=lambda r: r.index):
-        value = row.metrics.get(metric)
-        runs.add_row(str(row.index), *(cell(row.settings[k]) for k in results.keys),
-                     *([str(row.fold)] if results.folds else []),
-                     "" if value is None else f"{value:.4f}", f"{row.seconds:.2f}",
-                     row.error)
+    for j in shown:
+        runs.add_column(heads[j], justify="left" if heads[j] == "error" else "right",
+                        overflow="fold", style="bold" if heads[j] == metric else None)
+    for cells in texts:
+        runs.add_row(*(cells[j] for j in shown))
     console.print(runs)
     summary = Table(title=f"{metric} per setting" + (f", {results.folds} folds each"
                                                      if results.folds else ""),
@@ -194,42 +185,3 @@ def print_tables(results: Results, metric: str | None, console) -> None:
         summary.add_row(*(cell(s.settings[k]) for k in results.keys), str(s.runs),
                         str(s.failed), *numbers)
     console.print(summary)
-
-
-# -- the plot ------------------------------------------------------------------------------
-def plot(results: Results, metric: str | None, path) -> None:
-    """Draw `results.series(metric)`: lines with std bars over the grid, or bars per fold."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    metric = metric or results.default_metric()
-    fig = Figure(figsize=(7, 4.5), layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    xlabel, xs, lines = results.series(metric)
-    if results.keys:
-        for label, points in lines.items():
-            ax.errorbar(range(len(xs)), [m for m, _ in points],
-                        yerr=[s for _, s in points] if results.folds else None,
-                        marker="o", capsize=4, label=label)
-        if len(lines) > 1:
-            ax.legend(fontsize="small")
-        ax.set_ylabel(f"mean {metric}")
-    else:
-        ax.bar(range(len(xs)), [m for m, _ in lines[metric]], color="#7aa6d6")
-        stats = results.summary()[0].stats.get(metric) if results.rows else None
-        if stats:
-            ax.axhline(stats["mean"], color="#c0392b",
-                       label=f"mean {stats['mean']:.4f} ± {stats['std']:.4f}")
-            ax.legend()
-        ax.set_ylabel(metric)
-    ax.set_xticks(range(len(xs)), xs)
-    ax.set_xlabel(xlabel)
-    ax.set_title(metric + (f", mean ± std of {results.folds} folds" if results.keys else
-                           f" over {results.folds} folds") if results.folds else metric)
-    ax.grid(alpha=0.3)
-    try:
-        fig.savefig(path)
-    except (OSError, ValueError) as exc:
-        raise GradhopperError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}")\
-            from None

@@ -3,16 +3,23 @@
 Each run is one task, `run_task`, that receives the graph file's text, its folder (so relative
 CSV paths resolve as they do for `gradhopper run`), its overrides and the epochs: plain values,
 never a pickled graph or editor object. It loads, applies, plans and runs the graph as `run`
-does and returns a small dict of floats; a run that fails returns its error as one line, and the
-sweep goes on. Runs on one worker share the executor's static cache, so folds reuse loaded data.
+does and returns small plain values: the reported scalars at the end and their history per
+epoch; a run that fails returns its error as one line, and the sweep goes on. Runs on one worker
+share the executor's static cache, so folds reuse loaded data.
 
-Cluster. By default a LocalCluster of `workers` processes with one thread each (the node
+Cluster. By default a local cluster of `workers` processes with one thread each (the node
 functions hold the GIL), started after the sweep has been checked and closed at the end; with
 `scheduler` an existing cluster is used and left running. Dask is imported only here, inside
 functions, so `gradhopper run` never imports it.
 
+Checks first. Everything that can be refused is refused before a cluster starts: the graph and
+the grid (runtime/sweepgrid.py), --metric, --scheduler's address, and each output (--out,
+--plot, --report) as runtime/atomicwrite.py would refuse it; the files are written at the end.
+
 Stopping. Ctrl-C (or `stop()` returning true, for the editor) cancels the tasks not yet
-finished; the results of those that finished are kept, written and marked `interrupted`.
+finished; the results of those that finished are kept, written and marked `interrupted`. A
+Ctrl-C while the cluster starts ends the sweep there; the cluster's processes run in a session
+of their own (runtime/localcluster.py), so they never see it.
 
 Exit codes: 0 when the sweep ran (some runs may have failed: their rows say why), 1 when every
 run failed, 2 for bad input (refused before any cluster starts), 130 after Ctrl-C.
@@ -25,8 +32,9 @@ import sys
 import time
 from pathlib import Path
 
+from . import atomicwrite
 from .errors import GradhopperError
-from .results import Results, Row, check_writable, csv_text, plot, print_tables, write_text
+from .results import Results, Row, csv_text, print_tables
 from .sweepgrid import Sweep, prepare
 
 POLL = 0.1  # seconds between looks at stop() while no run finishes
@@ -35,80 +43,82 @@ CONNECT_TIMEOUT = 10  # seconds to reach --scheduler
 
 def run_task(text: str, folder: str, name: str, sets: list, epochs: int | None,
              engine: str = "interpreted") -> dict:
-    """One run, in a worker: {"metrics": {name: float}, "seconds": s, "error": line or None}.
+    """One run, in a worker: {"metrics": {name: float}, "history": {name: [float per epoch]},
+    "seconds": s, "error": line or None}.
 
-    With engine "compiled" the worker compiles once (numba's disk cache serves the rest); the
-    sweep has already said, once, if the graph falls back to the interpreter."""
+    The history leaves out the views' inputs, which repeat the metric they show. With engine
+    "compiled" the worker compiles once (numba's disk cache serves the rest); the sweep has
+    already said, once, if the graph falls back to the interpreter."""
     from .api import Run, open_plan
 
     start = time.perf_counter()
     metrics: dict = {}
+    history: dict = {}
     error = None
     try:
         the_plan = open_plan(Path(folder) / name, sets, text=text, warn=None)
         run = Run(the_plan, epochs=epochs, engine=engine, say=lambda line: None)
         run.advance()
         metrics = run.metrics()
+        views = {n for n, call in the_plan.calls.items() if call.role == "view"}
+        for epoch in run.history:
+            for key, value in epoch.items():
+                if key.partition(".")[0] not in views:
+                    history.setdefault(key, []).append(float(value))
     except GradhopperError as exc:
         error = str(exc)
     except Exception as exc:  # a bug in a node, say: still one line, and the sweep goes on
         error = f"{type(exc).__name__}: {exc}"
     if error is not None:
         error = " ".join(error.split())
-    return {"metrics": metrics, "seconds": time.perf_counter() - start, "error": error}
+        history = {}
+    return {"metrics": metrics, "history": history, "seconds": time.perf_counter() - start,
+            "error": error}
 
 
 @contextlib.contextmanager
-def connect(workers: int | None = None, scheduler: str | None = None, runs: int = 0):
-    """A dask Client: on `scheduler` if given, else on a LocalCluster closed on exit.
+def connect(workers: int | None = None, scheduler: str | None = None, runs: int = 0,
+            say=lambda line: None):
+    """A dask Client: on `scheduler` if given, else on a local cluster closed on exit (`say`
+    hears a line as it starts). The local cluster's processes run in a session of their own
+    (runtime/localcluster.py), so Ctrl-C reaches this process alone, while the cluster starts as
+    while the runs go on."""
+    import importlib.util
 
-    While the local cluster starts (about a second) Ctrl-C is ignored: its worker processes
-    inherit that, and so never print a KeyboardInterrupt of their own."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise GradhopperError("the sweep needs Dask: pip install 'gradhopper[sweep]'") from None
+    if importlib.util.find_spec("distributed") is None:
+        raise GradhopperError("the sweep needs Dask: pip install 'gradhopper[sweep]'")
     if scheduler:
+        from distributed import Client
+
+        check_scheduler(scheduler)
         try:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise GradhopperError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
         with client:
             yield client
         return
-    import logging
+    from .localcluster import local_cluster
 
-    n = workers or min(os.cpu_count() or 1, max(runs, 1))
-    # ":0": the scheduler's HTTP endpoint on a free port, never fighting another cluster for
-    # 8787 (the dashboard itself needs bokeh, which the sweep extra does not install).
-    with _workers_ignore_ctrl_c():
-        try:
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0", silence_logs=logging.ERROR)
-        except Exception as exc:  # no free port, a spawn refused: one line, not a traceback
-            raise GradhopperError(f"cannot start a local Dask cluster: {exc}") from None
-    try:
-        with Client(cluster) as client:
+    with local_cluster(local_workers(workers, runs), say) as address:
+        from distributed import Client  # imported here while the helper starts its cluster
+
+        with Client(address, timeout=CONNECT_TIMEOUT) as client:
             yield client
-    finally:
-        cluster.close()
 
 
-@contextlib.contextmanager
-def _workers_ignore_ctrl_c():
-    """Start worker processes with SIGINT ignored (they inherit it), so that Ctrl-C reaches
-    only this process, which cancels the tasks and shuts the cluster down in order."""
-    import signal
-    import threading
+def check_scheduler(address: str) -> None:
+    """Refuse an address Dask cannot parse, or a port out of range, with one line."""
+    from distributed.comm.addressing import get_address_host_port
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        _, port = get_address_host_port(address)
+    except (ValueError, TypeError) as exc:
+        why = " ".join(str(exc).split())
+        raise GradhopperError(f"--scheduler {address}: not an address like tcp://host:8786 "
+                              f"({why})") from None
+    if not 0 < port < 65536:
+        raise GradhopperError(f"--scheduler {address}: the port {port} is not in 1 to 65535")
 
 
 def execute(sweep: Sweep, client, on_result=None, stop=None) -> Results:
@@ -123,9 +133,9 @@ def execute(sweep: Sweep, client, on_result=None, stop=None) -> Results:
     finished: queue.Queue = queue.Queue()  # filled by Dask's callbacks as tasks end
     try:
         for spec in sweep.runs:
+            key = f"gradhopper-run-{spec.index}-{os.getpid()}-{time.monotonic_ns()}"
             future = client.submit(run_task, sweep.text, sweep.folder, sweep.name, spec.sets,
-                                   sweep.epochs, sweep.engine, pure=False, key=f"gradhopper-run-{spec.index}-"
-                                   f"{os.getpid()}-{time.monotonic_ns()}")
+                                   sweep.epochs, sweep.engine, pure=False, key=key)
             futures[future] = spec
             future.add_done_callback(finished.put)
         while len(results.rows) < len(futures):
@@ -139,10 +149,10 @@ def execute(sweep: Sweep, client, on_result=None, stop=None) -> Results:
             try:
                 out = future.result()
             except Exception as exc:  # the task died with its worker, say
-                out = {"metrics": {}, "seconds": 0.0,
+                out = {"metrics": {}, "history": {}, "seconds": 0.0,
                        "error": " ".join(f"{type(exc).__name__}: {exc}".split())}
             row = Row(spec.index, spec.settings, spec.fold, out["metrics"], out["seconds"],
-                      out["error"] or "")
+                      out["error"] or "", out["history"])
             results.rows.append(row)
             if on_result is not None:
                 on_result(row, len(results.rows), results.total)
@@ -184,9 +194,13 @@ def add_parser(sub) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="use an existing Dask cluster, e.g. tcp://host:8786")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
-    p.add_argument("--out", type=Path, metavar="RESULTS.csv", help="one row per run")
-    p.add_argument("--plot", type=Path, metavar="FILE.png",
+    # As given, not as Path: "out/" must be refused as a folder, not written as a file "out".
+    p.add_argument("--out", metavar="RESULTS.csv", help="one row per run")
+    p.add_argument("--plot", metavar="FILE.png",
                    help="draw the metric's mean over the grid")
+    p.add_argument("--report", type=Path, metavar="DIR",
+                   help="write runs.csv, parallel.png (the settings against the metric) and "
+                        "curves.png (each metric per epoch, mean and std over folds) into DIR")
     p.add_argument("--metric", metavar="NODE.PORT",
                    help="the metric to summarise and plot (default: the first accuracy)")
     from .compiled import add_engine_option
@@ -200,44 +214,70 @@ def main(args) -> int:
 
     from rich.console import Console
 
+    from . import sweepreport
+
     if args.workers is not None and args.workers < 1:
         raise GradhopperError("--workers takes a whole number >= 1")
     if args.workers is not None and args.scheduler:
         raise GradhopperError("--workers is for the local cluster; leave it out with "
                               "--scheduler")
+    if args.scheduler:
+        check_scheduler(args.scheduler)
     sweep = prepare(args.graph, args.grid, args.folds, args.stratified, args.epochs)
     sweep.engine = args.engine
     if args.engine == "compiled":
         check_engine(sweep)
     check_metric(args.metric, args.graph)
-    check_writable(args.out, "--out")
-    check_writable(args.plot, "--plot")
+    for path in (args.out, args.plot):
+        if path is not None:
+            atomicwrite.check(path)
     if args.plot is not None:
-        check_plot_format(args.plot)
-    with connect(args.workers, args.scheduler, len(sweep.runs)) as client:
-        workers = len(client.scheduler_info()["workers"])
-        print(f"{len(sweep.runs)} runs on {workers} worker{'s' * (workers != 1)} "
-              f"({args.scheduler or 'local'})", file=sys.stderr, flush=True)
-        with Bar(len(sweep.runs)) as bar:
-            results = execute(sweep, client, bar.update)
+        sweepreport.check_plot_format(Path(args.plot))
+    if args.report is not None:
+        sweepreport.check_report(args.report)
+    results = None
+    try:
+        with connect(args.workers, args.scheduler, len(sweep.runs), say=_say) as client:
+            workers = len(client.scheduler_info()["workers"])
+            print(f"{len(sweep.runs)} runs on {workers} worker{'s' * (workers != 1)} "
+                  f"({args.scheduler or 'local'})", file=sys.stderr, flush=True)
+            with Bar(len(sweep.runs)) as bar:
+                results = execute(sweep, client, bar.update)
+    except KeyboardInterrupt:
+        if results is None:
+            print("interrupted before any run started", file=sys.stderr)
+            return 130
+        results.interrupted = True  # a second Ctrl-C, while the cluster closed
     if args.out is not None:
-        write_text(args.out, csv_text(results))
+        atomicwrite.write_text(args.out, csv_text(results))
     metric = args.metric or results.default_metric()
     if args.plot is not None and metric is not None:
-        plot(results, metric, args.plot)
+        sweepreport.plot(results, metric, args.plot)
+    if args.report is not None:
+        sweepreport.write_report(results, metric, args.report)
     if args.json:
         print(json.dumps(results.to_json(args.metric)))
     else:
         print_tables(results, args.metric, Console(highlight=False))
+    written = [str(p) for p in (args.out, args.report) if p is not None]
     if results.interrupted:
         print(f"interrupted: {len(results.rows)} of {results.total} runs finished"
-              + (f"; written to {args.out}" if args.out else ""), file=sys.stderr)
+              + (f"; written to {' and '.join(written)}" if written else ""), file=sys.stderr)
         return 130
     if results.rows and results.failed == len(results.rows):
         print(f"error: all {len(results.rows)} runs failed; the first: {results.rows[0].error}",
               file=sys.stderr)
         return 1
     return 0
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def local_workers(workers: int | None, runs: int) -> int:
+    """The local cluster's size: as asked, else a worker per core, never more than the runs."""
+    return workers or min(os.cpu_count() or 1, max(runs, 1))
 
 
 def check_metric(metric: str | None, path) -> None:
@@ -253,24 +293,17 @@ def check_metric(metric: str | None, path) -> None:
                               f"{', '.join(names) or 'none'}", file=str(path))
 
 
-def check_plot_format(path: Path) -> None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    kinds = FigureCanvasAgg.get_supported_filetypes()
-    if path.suffix.lstrip(".").lower() not in kinds:
-        raise GradhopperError(f"--plot {path}: the name must end in one of "
-                              f"{', '.join('.' + k for k in sorted(kinds))}")
-
-
 class Bar:
-    """A rich progress bar over runs on stderr (only on a terminal)."""
+    """A rich progress bar over runs on stderr on a terminal; off one, about ten lines a sweep
+    (after the first run, every tenth of them, and the last), as `gradhopper run` does."""
 
-    def __init__(self, total: int):
+    def __init__(self, total: int, lines: int = 10):
         from rich.console import Console
 
         self.total = total
         self.console = Console(stderr=True)
         self.enabled = self.console.is_terminal
+        self.every = max(1, total // lines)
         self._bar = None
         self._failed = 0
 
@@ -292,6 +325,9 @@ class Bar:
 
     def update(self, row: Row, done: int, total: int) -> None:
         self._failed += bool(row.error)
+        note = f"{self._failed} failed" if self._failed else ""
         if self._bar is not None:
-            note = f"{self._failed} failed" if self._failed else ""
             self._bar.update(self._task, completed=done, note=note)
+        elif done == 1 or done % self.every == 0 or done == total:
+            print(f"{done} of {total} runs finished" + (f", {note}" if note else ""),
+                  file=sys.stderr, flush=True)

@@ -3,14 +3,18 @@
 `prepare` turns a graph file and the sweep's options into a `Sweep`: the file's text, its folder
 and one `RunSpec` per run, each a list of NODE.PARAM=VALUE overrides. Every value and every
 combination is applied and planned here, in the calling process, so bad input (no such node or
-parameter, a value of the wrong type, --folds without a data.split) is refused with one line
-before any cluster starts. Shapes are not known until a run: a value that makes a run fail there
-fails only that run.
+parameter, a value of the wrong type, --folds without a split, more folds than rows) is refused
+with one line before any cluster starts. Shapes are not known until a run: a value that makes a
+run fail there fails only that run.
+
+Folds. The split is the graph's one node whose type declares `folds` (runtime/nodetype.py): the
+names of its parameters for the number of folds, the fold to test on and, optionally, stratified.
+Fold i of K sets those to K and i; the split shuffles with its own seed, else the graph's
+run.seed, so every setting sees the same folds. To refuse more folds than rows at once, the
+nodes upstream of the split (loading, normalising) run here, once per setting that changes them.
 
 Order: the grid's settings vary slowest (the first --grid outermost), folds fastest, so the runs
-of one setting sit together. Fold i of K sets split.folds=K, split.fold=i (and split.stratified);
-the split shuffles with its own seed, else the graph's run.seed, so every setting sees the same
-folds. No Dask here.
+of one setting sit together. No Dask here.
 """
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from . import overrides
 from .errors import GradhopperError
 from .api import print_warning, read
@@ -26,9 +32,6 @@ from .fileformat import validate
 from .graph import Graph
 from .planner import plan
 from .registry import Registry, default_registry
-
-SPLIT_TYPE = "data.split"
-FOLD_PARAMS = ("folds", "fold", "stratified")
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,20 @@ class Axis:
     @property
     def key(self) -> str:
         return f"{self.node}.{self.param}"
+
+
+@dataclass(frozen=True)
+class Split:
+    """The graph's fold-able split: its node and the names of its fold parameters."""
+
+    node: str
+    count: str
+    index: str
+    stratified: str | None = None
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return (self.count, self.index) + ((self.stratified,) if self.stratified else ())
 
 
 @dataclass
@@ -140,18 +157,25 @@ def _expand(graph, text, grid, folds, stratified, epochs, registry) -> Sweep:
     split = find_split(graph, registry) if folds else None
     if stratified and not folds:
         raise GradhopperError("--stratified needs --folds")
+    if stratified and split.stratified is None:
+        raise GradhopperError("--stratified: this split cannot keep class proportions",
+                              node=split.node)
     for axis in axes:
         if epochs is not None and axis.key == "run.epochs":
             raise GradhopperError("--grid run.epochs conflicts with --epochs")
-        if split is not None and axis.node == split and axis.param in FOLD_PARAMS:
+        if split is not None and axis.node == split.node and axis.param in split.params:
             raise GradhopperError(f"--grid {axis.key} conflicts with --folds, which sets it")
-    fold_sets = [[(split, "folds", folds), (split, "fold", i), (split, "stratified", stratified)]
-                 for i in range(folds)] if folds else [[]]
+    fold_sets = [_fold_sets(split, folds, i, stratified) for i in range(folds)] if folds \
+        else [[]]
     runs = []
+    counted: dict = {}  # rows the split gets, by the overrides upstream of it
     for combo in itertools.product(*(a.values for a in axes)):
         settings = dict(zip(keys, combo))
+        grid_sets = [(a.node, a.param, v) for a, v in zip(axes, combo)]
+        if split is not None:
+            check_rows(graph, split, folds, grid_sets, registry, counted)
         for fold, extra in zip(range(folds) if folds else [None], fold_sets):
-            sets = [(a.node, a.param, v) for a, v in zip(axes, combo)] + extra
+            sets = grid_sets + extra
             _check(graph, sets, registry)
             runs.append(RunSpec(len(runs), settings, fold, sets))
     path = graph.path
@@ -159,14 +183,81 @@ def _expand(graph, text, grid, folds, stratified, epochs, registry) -> Sweep:
                  path.name if path else "graph.json", runs, axes, folds, epochs)
 
 
-def find_split(graph: Graph, registry: Registry) -> str:
-    """The id of the graph's one data.split node; --folds needs exactly one."""
-    found = [n.id for n in graph.nodes.values() if registry.canonical(n.type) == SPLIT_TYPE]
+def find_split(graph: Graph, registry: Registry) -> Split:
+    """The graph's one node of a type that declares `folds`; --folds needs exactly one."""
+    found = [n.id for n in graph.nodes.values() if registry.get(n.type).folds]
     if len(found) != 1:
+        kinds = " or ".join(t.identifier for t in registry if t.folds) or "fold-able split"
         which = f" ({', '.join(found)})" if found else ""
-        raise GradhopperError(f"--folds needs exactly one {SPLIT_TYPE} node; the graph has "
+        raise GradhopperError(f"--folds needs exactly one {kinds} node; the graph has "
                               f"{len(found)}{which}")
-    return found[0]
+    node = found[0]
+    nt = registry.get(graph.nodes[node].type)
+    names = nt.folds
+    kinds = ("int", "int", "bool")
+    if not 2 <= len(names) <= 3 or any(getattr(nt.param(n), "kind", None) != k
+                                       for n, k in zip(names, kinds)):
+        raise GradhopperError(f"node type {nt.identifier} declares folds={names!r}: expected "
+                              "the names of its int parameters for the folds and the fold, and "
+                              "optionally of a bool one for stratified")
+    return Split(node, *names)
+
+
+def _fold_sets(split: Split, folds: int, fold: int, stratified: bool) -> list:
+    sets = [(split.node, split.count, folds), (split.node, split.index, fold)]
+    if split.stratified:
+        sets.append((split.node, split.stratified, stratified))
+    return sets
+
+
+def check_rows(graph: Graph, split: Split, folds: int, sets, registry: Registry,
+               counted: dict | None = None) -> None:
+    """Refuse more folds than the split has rows: every fold needs one to test on.
+
+    Runs the nodes upstream of the split (with the overrides in `sets` that touch them) up to
+    its first input, once per distinct such overrides (`counted` remembers the rows)."""
+    from .executor import Executor
+
+    counted = {} if counted is None else counted
+    upstream = _upstream(graph, split.node)
+    touched = [s for s in sets if s[0] in upstream]
+    key = json.dumps(touched)
+    if key not in counted:
+        first = registry.get(graph.nodes[split.node].type).inputs[0].name
+        edge = next((e for e in graph.edges
+                     if e.dst.node == split.node and e.dst.port == first), None)
+        if edge is None:  # an optional first input left open: the runs will say what they lack
+            return
+        sub = graph.copy()
+        sub.nodes = {k: v for k, v in sub.nodes.items() if k in upstream}
+        sub.edges = [e for e in sub.edges if e.src.node in upstream and e.dst.node in upstream]
+        for node, param, value in touched:
+            overrides.apply(sub, node, param, value, registry)
+        executor = Executor(plan(sub, registry), epochs=0)
+        executor.prepare()
+        value = executor.value(edge.src)
+        counted[key] = len(value) if np.ndim(value) else 0
+    rows = counted[key]
+    if folds > rows:
+        setting = ", ".join(f"{n}.{p}={json.dumps(v)}" for n, p, v in touched)
+        raise GradhopperError(f"--folds {folds} is more than the {rows} rows it splits"
+                              + (f" (with {setting})" if setting else "")
+                              + "; every fold needs a row to test on", node=split.node)
+
+
+def _upstream(graph: Graph, node_id: str) -> set[str]:
+    """The nodes whose outputs reach `node_id`'s inputs, directly or not."""
+    into: dict = {}
+    for e in graph.edges:
+        into.setdefault(e.dst.node, []).append(e.src.node)
+    seen: set = set()
+    todo = list(into.get(node_id, ()))
+    while todo:
+        n = todo.pop()
+        if n not in seen:
+            seen.add(n)
+            todo += into.get(n, ())
+    return seen
 
 
 def _check(graph: Graph, sets, registry: Registry) -> None:

@@ -3,23 +3,35 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gradhopper.runtime.executor import Executor
+from gradhopper.runtime.fileformat import load
+from gradhopper.runtime.planner import plan
+from gradhopper.runtime.registry import default_registry
 from gradhopper.runtime.sweep import connect, execute, run_task
 from gradhopper.runtime.sweepgrid import prepare
 
 
-def test_a_task_returns_small_plain_values(seeds):
+def test_a_task_returns_small_plain_values_and_the_history(seeds):
     out = run_task(seeds.read_text(), str(seeds.parent), seeds.name,
-                   [("learning_rate", "value", 0.5)], 2)
+                   [("learning_rate", "value", 0.5)], 3)
     assert out["error"] is None and out["seconds"] > 0
     assert all(type(v) is float for v in out["metrics"].values())
     assert "test_accuracy.accuracy" in out["metrics"]
     assert "W1_heatmap.value" not in out["metrics"]  # arrays stay on the worker
+    registry = default_registry()
+    graph = load(seeds, registry)
+    graph.set_param("learning_rate", "value", 0.5)
+    here = Executor(plan(graph, registry), epochs=3).run()
+    assert list(out["history"]) == ["test_accuracy.accuracy", "loss.loss", "train_loss.mean"]
+    for key, values in out["history"].items():  # the views' inputs repeat these: left out
+        assert values == [epoch[key] for epoch in here.history]
+        assert values[-1] == out["metrics"][key]
 
 
 def test_a_task_reports_its_error_as_one_line(seeds):
     out = run_task(seeds.read_text(), str(seeds.parent), seeds.name,
                    [("W1", "shape", [7, 4])], 2)
-    assert out["metrics"] == {} and "\n" not in out["error"]
+    assert out["metrics"] == {} and out["history"] == {} and "\n" not in out["error"]
     assert "hidden_sum" in out["error"]
 
 
@@ -34,6 +46,8 @@ def test_a_failed_run_has_its_error_in_its_row_and_the_sweep_goes_on(seeds, clie
     assert all("node hidden_sum" in r.error and r.metrics == {} for r in bad)
     good = [r for r in results.rows if not r.error]
     assert len(good) == 2 and all("test_accuracy.accuracy" in r.metrics for r in good)
+    assert all(len(r.history["train_loss.mean"]) == 2 for r in good)
+    assert all(r.history == {} for r in bad)
     assert [(s.runs, s.failed) for s in results.summary()] == [(1, 0), (1, 0), (1, 1), (1, 1)]
 
 
@@ -50,13 +64,14 @@ def test_one_and_two_workers_give_the_same_numbers(seeds, client):
 
 
 def test_stop_cancels_the_rest_and_keeps_what_finished(seeds, client):
-    sweep = prepare(seeds, ["learning_rate.value=0.1,0.2,0.3,0.4,0.5,0.6"], epochs=40)
+    """stop() is asked before each wait for a run: true once the first run is in, it ends the
+    sweep with that one row, however fast the others are."""
+    sweep = prepare(seeds, ["learning_rate.value=0.1,0.2,0.3,0.4,0.5,0.6"], epochs=2)
     seen = []
-    results = execute(sweep, client, on_result=lambda row, done, total: seen.append(done),
+    results = execute(sweep, client, on_result=lambda row, done, total: seen.append(row.index),
                       stop=lambda: bool(seen))
-    assert results.interrupted and 1 <= len(results.rows) < len(sweep.runs)
-    assert all(not r.error for r in results.rows)
-    assert [r.index for r in results.rows] == sorted(r.index for r in results.rows)
+    assert results.interrupted and len(seen) == 1
+    assert [r.index for r in results.rows] == seen and not results.rows[0].error
 
 
 def test_a_csv_path_resolves_against_the_graph_files_folder(seeds, tmp_path, monkeypatch,

@@ -8,7 +8,8 @@ import math
 
 import pytest
 
-from gradhopper.runtime.results import Results, Row, csv_text, describe, plot
+from gradhopper.runtime.results import Results, Row, csv_text, describe
+from gradhopper.runtime.sweepreport import plot
 
 
 def table():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -152,3 +153,58 @@ def test_a_graph_in_memory_goes_as_its_text_with_unsaved_edits(seeds):
     assert loads(sweep.text).nodes["learning_rate"].params["value"] == 0.25
     assert (sweep.folder, sweep.name) == (str(seeds.parent), seeds.name)
     assert len(sweep.runs) == 4
+
+
+def test_more_folds_than_rows_is_refused_at_once(seeds):
+    assert len(prepare(seeds, folds=210).runs) == 210  # one row to test on in every fold
+    with pytest.raises(GradhopperError) as info:
+        prepare(seeds, folds=211)
+    assert str(info.value) == (f"{seeds}: node split: --folds 211 is more than the 210 rows it "
+                               "splits; every fold needs a row to test on")
+
+
+def test_the_rows_are_counted_for_each_setting_that_changes_them(seeds, tmp_path):
+    lines = (Path(__file__).parents[2] / "nodes" / "data" / "seeds_dataset.csv").read_text()
+    lines = lines.splitlines()
+    (tmp_path / "all.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "few.csv").write_text("\n".join(lines[::70]) + "\n")  # 3 rows, 3 classes
+    doc = json.loads(seeds.read_text())
+    doc["nodes"][0]["params"] = {"path": "all.csv"}
+    graph = tmp_path / "graph.json"
+    graph.write_text(json.dumps(doc))
+    assert len(prepare(graph, ["seeds.path=all.csv,few.csv"], folds=3).runs) == 6
+    with pytest.raises(GradhopperError, match=r"--folds 4 is more than the 3 rows it splits "
+                                              r'\(with seeds.path="few.csv"\)'):
+        prepare(graph, ["split.seed=1,2", "seeds.path=all.csv,few.csv"], folds=4)
+
+
+def test_the_split_is_found_by_its_declaration_not_its_type_id(seeds, tmp_path):
+    """A plug-in's split under another id, declaring its fold parameters, serves --folds."""
+    import dataclasses
+
+    from gradhopper.runtime.registry import Registry
+
+    types = list(default_registry())
+    split = next(t for t in types if t.folds)
+    kfold = dataclasses.replace(split, identifier="plugin.kfold", legacy_identifiers=())
+    registry = Registry([t for t in types if t is not split] + [kfold])
+    doc = json.loads(seeds.read_text())
+    for node in doc["nodes"]:
+        if node["id"] == "split":
+            node["type"] = "plugin.kfold"
+    graph = tmp_path / "graph.json"
+    graph.write_text(json.dumps(doc))
+    sweep = prepare(graph, folds=3, stratified=True, registry=registry)
+    assert [r.sets for r in sweep.runs][2] == [("split", "folds", 3), ("split", "fold", 2),
+                                               ("split", "stratified", True)]
+    bare = dataclasses.replace(kfold, folds=("folds", "fold"))
+    registry = Registry([t for t in types if t is not split] + [bare])
+    assert [r.sets for r in prepare(graph, folds=2, registry=registry).runs][1] == \
+        [("split", "folds", 2), ("split", "fold", 1)]
+    with pytest.raises(GradhopperError, match="node split: --stratified: this split cannot"):
+        prepare(graph, folds=2, stratified=True, registry=registry)
+    wrong = dataclasses.replace(kfold, folds=("fold", "shuffle"))
+    registry = Registry([t for t in types if t is not split] + [wrong])
+    with pytest.raises(GradhopperError, match=r"node type plugin.kfold declares folds=\('fold', "
+                                              r"'shuffle'\): expected the names of its int"):
+        prepare(graph, folds=2, registry=registry)
