@@ -108,7 +108,7 @@ def hand_written_kernel():
 
 def baseline_inputs(plan):
     """The fold's data and initial weights, from the runtime (the same numbers the graph uses)."""
-    from gradhopper.runtime.compiled_source import Prepared
+    from gradhopper.runtime.codegen.source import Prepared
 
     ex = Prepared(plan, EPOCHS).executor
     value = ex.value
@@ -141,7 +141,7 @@ def main() -> None:
         start = time.perf_counter()
         import numba  # noqa: F401  (counted apart: every numba user pays it once)
         numba_import = time.perf_counter() - start
-        from gradhopper.runtime import compiled, compiled_cache
+        from gradhopper.runtime.codegen import compiled, cache as compiled_cache
         from gradhopper.runtime.executor import Executor
 
         plans = [fold_plan(i) for i in range(FOLDS)]

@@ -65,7 +65,7 @@ def editor_run(window, epochs: int, probe: bool) -> tuple[float, float]:
 
 
 def compiled_seconds(registry, epochs: int) -> float:
-    from gradhopper.runtime.compiled import engine_for
+    from gradhopper.runtime.codegen.compiled import engine_for
     from gradhopper.runtime.fileformat import load
     from gradhopper.runtime.planner import plan
 

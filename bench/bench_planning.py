@@ -42,7 +42,7 @@ def chain_graph(n_nodes: int) -> dict:
 
 def check_seconds(path: Path) -> float:
     """The best wall time of `gradhopper check PATH` as a fresh process."""
-    command = [sys.executable, "-m", "gradhopper.runtime.cli", "check", str(path)]
+    command = [sys.executable, "-m", "gradhopper.runtime.cli.main", "check", str(path)]
 
     def once():
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)

@@ -126,7 +126,7 @@ def compare(folder: Path, name: str, rows: int, sizes: list[int], batch: int) ->
     path.write_text(json.dumps(graph(csv, sizes, batch)))
     hand_script = folder / "hand.py"
     hand_script.write_text(HAND)
-    gradhopper = [sys.executable, "-m", "gradhopper.runtime.cli", "run", str(path), "--json"]
+    gradhopper = [sys.executable, "-m", "gradhopper.runtime.cli.main", "run", str(path), "--json"]
     commands = {
         "hand": [sys.executable, str(hand_script), str(csv), ",".join(map(str, sizes)),
                  str(batch), str(EPOCHS), str(LR)],

@@ -10,7 +10,7 @@ Overhead: 20 short runs one after another in this process (`run_task`, the very 
 workers call) against the same 20 on the warm 1-worker cluster; the difference per run is what
 Dask adds (submitting, scheduling, sending the graph text and the result back, the history).
 Start-up: the sweep's local cluster runs in a helper process of its own session, so that Ctrl-C
-reaches the sweep alone (runtime/localcluster.py); its start (until a client sees both workers)
+reaches the sweep alone (runtime/sweep/localcluster.py); its start (until a client sees both workers)
 is timed against a LocalCluster started in this process, as the sweep did before, in turns.
 """
 from __future__ import annotations
@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 import gradhopper.sample_graphs
-from gradhopper.runtime.sweep import connect, execute, run_task
-from gradhopper.runtime.sweepgrid import prepare
+from gradhopper.runtime.sweep.tasks import connect, execute, run_task
+from gradhopper.runtime.sweep.grid import prepare
 
 SEEDS = Path(gradhopper.sample_graphs.__file__).parent / "wheat_seeds.json"
 GRID = ["learning_rate.value=0.1,0.2,0.3,0.4"]

@@ -1,7 +1,7 @@
 """The engine of an editor run, chosen once as the run starts, never by a clock.
 
 DESIGN.md's rule: a run stays on the engine it started on unless a person hands it over. So
-when a run to the end starts, the plan's kernel is generated (runtime/compiled.py) and looked
+when a run to the end starts, the plan's kernel is generated (runtime/codegen/compiled.py) and looked
 up in the disk cache. If it is there, the run goes on the compiled engine from its first epoch
 boundary, and gives the numbers of `gradhopper run --engine compiled`. If not, the whole run
 stays on the interpreter (the numbers of `gradhopper run`), while the kernel compiles for the
@@ -34,7 +34,7 @@ class FastPath:
         """Whatever stops the kernel (no numba, a node without a kernel, numba's refusal, an
         error in the graph that the interpreter reports at its own step, a bug in code
         generation) leaves the run on the interpreter, where it already is."""
-        from gradhopper.runtime.compiled import engine_for
+        from gradhopper.runtime.codegen.compiled import engine_for
 
         try:
             runner, _ = engine_for(self.executor.plan, executor=self.executor)

@@ -19,8 +19,8 @@ from PySide6 import QtCore, QtWidgets
 
 from gradhopper.runtime import atomicwrite
 from gradhopper.runtime.errors import GradhopperError
-from gradhopper.runtime.results import Results, cell, csv_text, table
-from gradhopper.runtime.sweepgrid import prepare_graph
+from gradhopper.runtime.sweep.results import Results, cell, csv_text, table
+from gradhopper.runtime.sweep.grid import prepare_graph
 
 from .sweep_plots import draw_curves, draw_grid, draw_parallel, new_plot
 
@@ -136,7 +136,7 @@ class SweepDialog(QtWidgets.QDialog):
         return True
 
     def _work(self, sweep, workers: int) -> None:
-        from gradhopper.runtime.sweep import connect, execute
+        from gradhopper.runtime.sweep.tasks import connect, execute
 
         failed = [0]
 

@@ -1,4 +1,4 @@
-"""The sweep dialog's plots, drawn with pyqtgraph from the numbers of runtime/sweepviews.py.
+"""The sweep dialog's plots, drawn with pyqtgraph from the numbers of runtime/sweep/views.py.
 
 Three views of one metric: over the grid (the summary's mean, with std bars over folds),
 parallel coordinates (one axis per grid key and one for the metric, a line per run coloured by
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from gradhopper.runtime.results import Results
-from gradhopper.runtime.sweepviews import curves, parallel
+from gradhopper.runtime.sweep.results import Results
+from gradhopper.runtime.sweep.views import curves, parallel
 
 COLOURS = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176"]
 

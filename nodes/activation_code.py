@@ -1,11 +1,11 @@
 """The activations' code for generated programs (export, compiled engine): f(z) and f'(a).
 
-These are the formulas of activations.py written as templates (see runtime/compiled_kernel.py);
+These are the formulas of activations.py written as templates (see runtime/codegen/kernel.py);
 tests/codegen/test_kernels.py checks both forms against the node functions.
 """
 from __future__ import annotations
 
-from gradhopper.runtime.compiled_kernel import Kernel, each_element
+from gradhopper.runtime.codegen.kernel import Kernel, each_element
 
 # e^-z is capped at e^708 (finite, and 1 / (1 + e^708) is still a normal float), so the
 # tutorial's 1 / (1 + e^-z) never overflows or warns, for any z: about 4x faster than

@@ -1,7 +1,7 @@
 """Walking the training set in mini-batches: one step of training per batch."""
 from __future__ import annotations
 
-from gradhopper.runtime.compiled_kernel import Kernel
+from gradhopper.runtime.codegen.kernel import Kernel
 from gradhopper.runtime.nodetype import (NodeType, Param, Port, generator_state, node_seed,
                                          set_generator_state)
 

@@ -6,7 +6,7 @@ from importlib import resources
 import numpy as np
 
 from gradhopper.runtime.boundedread import CSV_LIMIT, read_bytes
-from gradhopper.runtime.compiled_kernel import Kernel
+from gradhopper.runtime.codegen.kernel import Kernel
 from gradhopper.runtime.errors import GradhopperError, GraphError, ParamError
 from gradhopper.runtime.nodetype import NodeType, Param, Port
 

@@ -1,7 +1,7 @@
 """A dense layer's forward sum and its two backward nodes: the gradient passed down and dW, db."""
 from __future__ import annotations
 
-from gradhopper.runtime.compiled_kernel import Kernel
+from gradhopper.runtime.codegen.kernel import Kernel
 from gradhopper.runtime.errors import ShapeError
 from gradhopper.runtime.nodetype import NodeType, Port
 

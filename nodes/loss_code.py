@@ -5,7 +5,7 @@ bits as the interpreter); the loop form walks the rows once for numba. tests/cod
 """
 from __future__ import annotations
 
-from gradhopper.runtime.compiled_kernel import Kernel
+from gradhopper.runtime.codegen.kernel import Kernel
 
 from .loss_math import TINY
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradhopper.runtime.compiled_kernel import Kernel
+from gradhopper.runtime.codegen.kernel import Kernel
 from gradhopper.runtime.errors import ShapeError
 from gradhopper.runtime.nodetype import NodeType, Param, Port
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradhopper.runtime.compiled_kernel import each_element
+from gradhopper.runtime.codegen.kernel import each_element
 from gradhopper.runtime.errors import ParamError, ShapeError
 from gradhopper.runtime.nodetype import NodeType, Param, Port
 

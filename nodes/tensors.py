@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from gradhopper.runtime.compiled_kernel import Kernel
+from gradhopper.runtime.codegen.kernel import Kernel
 from gradhopper.runtime.errors import ParamError
 from gradhopper.runtime.nodetype import NodeType, Param, Port, node_seed
 

@@ -188,7 +188,7 @@ class Run:
         if _engine(engine) == "interpreted":
             self.runner = Executor(plan, epochs=epochs)
         else:
-            from .compiled import runner_for
+            from .codegen.compiled import runner_for
 
             self.runner = runner_for(plan, engine, epochs=epochs, say=say)
         self.executor: Executor = getattr(self.runner, "executor", self.runner)
@@ -288,11 +288,11 @@ def sweep(graph: Graph, folds: int | None = None, grid: dict | None = None, *,
           epochs: int | None = None, stratified: bool = False, engine: str = "interpreted",
           workers: int | None = None, scheduler: str | None = None, client=None):
     """Many runs of `graph` on Dask: k folds of its split node crossed with `grid`
-    ({"node.param": [values]}); returns the Results table (runtime/results.py): one row per run
+    ({"node.param": [values]}); returns the Results table (runtime/sweep/results.py): one row per run
     and `summary()` per setting. Uses `client` if given, else `scheduler`'s cluster, else a
     LocalCluster of `workers` processes for the sweep's duration."""
-    from .sweep import connect, execute
-    from .sweepgrid import prepare_graph
+    from .sweep.tasks import connect, execute
+    from .sweep.grid import prepare_graph
 
     texts = []
     for key, values in (grid or {}).items():
@@ -313,7 +313,7 @@ def sweep(graph: Graph, folds: int | None = None, grid: dict | None = None, *,
 
 
 def _engine(name: str) -> str:
-    from .compiled import ENGINES
+    from .codegen.compiled import ENGINES
 
     if name not in ENGINES:
         raise GradhopperError(f"engine {name!r}: expected one of {', '.join(ENGINES)}")

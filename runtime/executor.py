@@ -32,7 +32,7 @@ sends one "step" event per stretch of steps it ran (see `steps` for the count). 
 changes (`set_param`, any thread) take effect at the next step boundary; a change upstream of
 `data.batches` reaches the batches at the next epoch, since an epoch's batches are dealt when
 it starts. Between epochs another engine may advance the run state (`at_epoch_boundary`;
-runtime/compiled.py): the walk goes on from the position it finds.
+runtime/codegen/compiled.py): the walk goes on from the position it finds.
 
 Errors. A node's exception becomes a NodeError naming the node and the epoch and step; a
 ShapeError also names the inputs involved and what feeds them. A fast step that raises has
@@ -132,7 +132,7 @@ class Executor(Interpreter):
         self._interrupt = True
 
     def honoured(self) -> None:
-        """Forget a stop() that another engine honoured (runtime/compiled.py's caller)."""
+        """Forget a stop() that another engine honoured (runtime/codegen/compiled.py's caller)."""
         self._stop = self._interrupt = False
 
     def set_param(self, node_id: str, name: str, value) -> None:

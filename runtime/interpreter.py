@@ -16,7 +16,7 @@ from .nodetype import NodeContext
 from .planner import Call, Plan
 from .reported import metrics
 from .runstate import RunState
-from .stepcode import compile_step
+from .codegen.stepcode import compile_step
 
 Event = namedtuple("Event", "kind epoch step node")
 Event.__doc__ = ("What happened: kind is node, step, epoch, break, error or done; epoch and "
@@ -71,7 +71,7 @@ class Interpreter:
         self._dealt = False
         self._unchecked: RunState | None = None  # the run state before fast steps not tested
 
-    # -- for engines that run the plan another way (runtime/compiled.py, runtime/export.py) --
+    # -- for engines that run the plan another way (runtime/codegen/compiled.py, runtime/codegen/export.py) --
     def prepare(self) -> None:
         """Set the initial state and run the static nodes, once, without stepping."""
         if not self._prepared:

@@ -7,14 +7,17 @@ Columns, left to right: the data, then the forward pass by longest path; a test 
 its twin's column; each tensor a layer reads gets a column of its own just left of the layer,
 staggered so that their wires pass over each other, with its update beneath it; a backward
 node sits in the column of the forward node it mirrors (the loss's column less its distance
-from the loss), so the backward pass runs right to left beneath, and a gradient under the
-update it feeds; a view goes just right of what it shows. A wire that would run along a row
-through the nodes between its ends gets its ends lifted above the row (the targets' wire to
-the loss), one level above whatever it passes.
+from the loss; where the loss gives the output layer's dL/dz itself, what it feeds other than
+a delta counts two steps away, as if behind a delta under the output activation), so the
+backward pass runs right to left beneath, and a gradient under the update it feeds; a view
+goes just right of what it shows. A wire that would run along a row through the nodes between
+its ends gets its ends lifted above the row (the targets' wire to the loss, the logits' wire
+from the output sum), one level above whatever it passes.
 
 Nodes are classified by structure and by what their types declare, never by type id: the
 planner's rates (static, state, step, epoch), role "view", a delayed input (what feeds one is an
-update), and part "loss" (what lies downstream of it, per step, is the backward pass).
+update), part "loss" (what lies downstream of it, per step, is the backward pass) and part
+"layer.delta" (to tell a delta from what the loss's own dL/dz feeds).
 
 Within a column the order comes from igraph's Sugiyama layout (barycentric crossing reduction
 over the columns fixed here), kept inside each band. Sizes come from `size(node, node_type)`,
@@ -309,7 +312,8 @@ class _Shape:
         depth = {n: rank[n] for n in losses}
         for n in order:
             if n in backward:
-                depth[n] = min((depth[p] - 1 for p in self.preds[n] if p in depth), default=0)
+                depth[n] = min((depth[p] - self._steps(p, n, losses) for p in self.preds[n]
+                                if p in depth), default=0)
                 slot[n] = SLOTS * max(depth[n], 0)
                 band[n] = "backward_low" if (rank[losses[0]] - depth[n]) % 2 else "backward"
         for n in backward:  # what only feeds updates (a gradient) sits under the first one
@@ -335,6 +339,13 @@ class _Shape:
             if band[n] == "param":  # below the tensors right of it: their wires pass over
                 drop[n] = STAGGER * SLOTS
         return band, slot, drop
+
+    def _steps(self, p: str, n: str, losses: list[str]) -> int:
+        """How many columns backward node n sits left of p, which feeds it: one, or two where
+        the loss feeds other than a delta (it gives the output layer's dL/dz itself), so that
+        n sits where it would behind a delta under the output activation."""
+        part = self.types[n].part if self.types[n] else None
+        return 2 if p in losses and part != "layer.delta" else 1
 
     def _twins(self, test: set[str]) -> dict[str, str]:
         """Each test-pass node's forward twin: same type and parameters, and every input fed

@@ -174,7 +174,7 @@ class NodeType:
     legacy_identifiers: tuple[str, ...] = ()
     doc: str = ""
     # Optional: kernel(ctx) -> compiled_kernel.Kernel (or None), the node's code for generated
-    # programs (`gradhopper export`, the compiled engine); see runtime/compiled_kernel.py.
+    # programs (`gradhopper export`, the compiled engine); see runtime/codegen/kernel.py.
     kernel: Callable[["NodeContext"], Any] | None = None
     # Optional: the type's part in a dense layer, for templates and layout (runtime/templates.py):
     # layer.sum, layer.activation, layer.delta, layer.backprop, layer.gradient, update, loss.

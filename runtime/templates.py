@@ -1,7 +1,7 @@
 """Layer templates: insert or remove a dense layer, its backward nodes, updates and test pass.
 
 A layer is found by its structure, never by node names or type ids: a node type declares its
-`part` (layer.sum, layer.activation, layer.delta, layer.backprop, layer.gradient, update), and
+`part` (layer.sum, layer.activation, layer.delta, layer.backprop, layer.gradient, update, loss), and
 the catalogue's port names say how the parts are wired:
 
     x -> sum.x, W.value -> sum.W, b.value -> sum.b, sum.z -> act.z          (forward)
@@ -9,8 +9,13 @@ the catalogue's port names say how the parts are wired:
     delta.delta -> backprop.delta, W.value -> backprop.W, backprop.grad -> (delta below).grad
     W.value -> update.param, gradient.dW -> update.grad, update.next -> W.next (b likewise)
 
-A *trained* layer is a sum whose activation has a delta; other sums reading the same W are its
-twins (the test pass, once per epoch). Shapes come from the `shape` parameter of the weights:
+A layer's dL/dz comes from its own delta node, as above, or from the loss: the node of part
+`loss` that reads act.a as its prediction and whose `delta` output feeds the layer's gradient
+(the output layer of a natural pair, softmax with cross_entropy and the like). A *trained*
+layer is a sum whose activation has such a dL/dz feeding a gradient of the same x; other sums
+reading the same W are its twins (the test pass, once per epoch). A new layer always gets a
+delta node of its own, of the type the graph's other layers use, else the one the registry
+declares for part `layer.delta`. Shapes come from the `shape` parameter of the weights:
 W is (in, out), so a layer inserted before a layer of weights (in, out) gets W (in, width) and
 the layer above gets (width, out), re-initialised with its own init and seed. New tensors copy
 their neighbour's init and take the next unused seeds, so that removing the layer again gives
@@ -34,7 +39,8 @@ class Layer:
     act: str
     W: str
     b: str | None
-    delta: str
+    delta: Endpoint  # where dL/dz comes from: the layer's delta node, or the loss
+    own_delta: str | None  # the layer's delta node; None when the loss gives dL/dz
     gradient: str
     backprop: str | None  # absent on the first layer: nothing below needs dL/da
     update_W: str | None
@@ -43,7 +49,7 @@ class Layer:
     twins: list[tuple[str, str]] = field(default_factory=list)  # (sum, act) reading the same W
 
     def nodes(self) -> list[str]:
-        ids = [self.sum, self.act, self.W, self.b, self.delta, self.gradient, self.backprop,
+        ids = [self.sum, self.act, self.W, self.b, self.own_delta, self.gradient, self.backprop,
                self.update_W, self.update_b] + [n for twin in self.twins for n in twin]
         return [n for n in ids if n is not None]
 
@@ -78,22 +84,33 @@ class _Wires:
         if self.part.get(s) != "layer.sum":
             return None
         act = self.one(s, "z", "layer.activation", "z")
-        delta = self.one(act, "a", "layer.delta", "a")
         w, x = self.src(s, "W"), self.src(s, "x")
-        gradient = self.one(delta, "delta", "layer.gradient", "delta")
-        if delta is None or gradient is None or w is None or x is None:
+        found = self._delta(act, x)
+        if found is None or w is None or x is None:
             return None
+        delta, gradient = found
         b = self.src(s, "b")
         twins = [(t, self.one(t, "z", "layer.activation", "z"))
                  for t in self.readers(w.node, w.port, "layer.sum", "W") if t != s]
         return Layer(
             sum=s, act=act, W=w.node, b=b.node if b else None, delta=delta,
+            own_delta=delta.node if self.part[delta.node] == "layer.delta" else None,
             gradient=gradient,
-            backprop=next((p for p in self.readers(delta, "delta", "layer.backprop", "delta")
-                           if self.src(p, "W") == w), None),
+            backprop=next((p for p in self.readers(delta.node, delta.port, "layer.backprop",
+                                                   "delta") if self.src(p, "W") == w), None),
             update_W=self.one(w.node, w.port, "update", "param"),
             update_b=self.one(b.node, b.port, "update", "param") if b else None,
             x=x, twins=[t for t in twins if t[1] is not None])
+
+    def _delta(self, act: str | None, x: Endpoint | None) -> tuple[Endpoint, str] | None:
+        """Where the layer's dL/dz comes from, and the gradient of x that reads it: a delta
+        node reading the activation, or the loss the activation feeds."""
+        sources = [Endpoint(d, "delta") for d in self.readers(act, "a", "layer.delta", "a")]
+        sources += [Endpoint(n, "delta") for n in self.readers(act, "a", "loss", "prediction")]
+        found = [(src, g) for src in sources
+                 for g in self.readers(src.node, src.port, "layer.gradient", "delta")
+                 if self.src(g, "x") == x]
+        return found[0] if len(found) == 1 else None
 
     def layer_reading(self, node: str) -> Layer | None:
         """The one trained layer that reads an output of `node` as its x."""
@@ -136,9 +153,12 @@ def insert_layer(graph: Graph, registry: Registry, after: str, width: int,
     name = name or graph.unique_id("hidden")
     new: dict[str, str] = {}
 
-    def add(role: str, base: str, like: str, params: dict) -> str:
+    def like(node: str) -> str:
+        return graph.nodes[node].type
+
+    def add(role: str, base: str, node_type: str, params: dict) -> str:
         node_id = graph.unique_id(base)
-        graph.add_node(Node(node_id, types.get(like) or graph.nodes[like].type, params))
+        graph.add_node(Node(node_id, node_type, params))
         new[role] = node_id
         return node_id
 
@@ -146,14 +166,16 @@ def insert_layer(graph: Graph, registry: Registry, after: str, width: int,
         graph.disconnect(Endpoint.parse(dst))
         graph.connect(Endpoint.parse(src), Endpoint.parse(dst), registry)
 
-    types = {"backprop": _backprop_type(wires, above)}
+    delta_type = like(above.own_delta) if above.own_delta else \
+        _type_of_part(wires, "layer.delta", above.sum)
+    backprop_type = _type_of_part(wires, "layer.backprop", above.sum)
     seeds = _next_seeds(graph)
-    s = add("sum", f"{name}_sum", above.sum, {})
-    a = add("act", name, above.act, {"fn": fn})
-    w = add("W", f"W_{name}", above.W, _tensor(graph, above.W, [n_in, width], seeds))
-    d = add("delta", f"{name}_delta", above.delta, {"fn": fn})
-    g = add("gradient", f"{name}_gradient", above.gradient, {})
-    bp = add("backprop", f"{name}_backprop", "backprop", {})
+    s = add("sum", f"{name}_sum", like(above.sum), {})
+    a = add("act", name, like(above.act), {"fn": fn})
+    w = add("W", f"W_{name}", like(above.W), _tensor(graph, above.W, [n_in, width], seeds))
+    d = add("delta", f"{name}_delta", delta_type, {"fn": fn})
+    g = add("gradient", f"{name}_gradient", like(above.gradient), {})
+    bp = add("backprop", f"{name}_backprop", backprop_type, {})
     x = str(above.x)
     wire(x, f"{s}.x")
     wire(f"{w}.value", f"{s}.W")
@@ -171,18 +193,19 @@ def insert_layer(graph: Graph, registry: Registry, after: str, width: int,
         for dst in below:
             wire(f"{bp}.grad", str(dst))
     else:  # we are the first layer: the layer above needs a backprop to reach us
-        wire(f"{above.delta}.delta", f"{bp}.delta")
+        wire(str(above.delta), f"{bp}.delta")
         wire(f"{above.W}.value", f"{bp}.W")
         wire(f"{bp}.grad", f"{d}.grad")
-    params = [("W", w, above.W, above.update_W, "dW")]
+    params = [("W", w, above.update_W, "dW")]
     if above.b is not None:
-        b = add("b", f"b_{name}", above.b, _tensor(graph, above.b, [width], seeds))
+        b = add("b", f"b_{name}", like(above.b), _tensor(graph, above.b, [width], seeds))
         wire(f"{b}.value", f"{s}.b")
-        params.append(("b", b, above.b, above.update_b, "db"))
-    for role, tensor, like, update, grad in params:
+        params.append(("b", b, above.update_b, "db"))
+    for role, tensor, update, grad in params:
         if update is None:
             continue
-        u = add(f"update_{role}", f"update_{tensor}", update, dict(graph.nodes[update].params))
+        u = add(f"update_{role}", f"update_{tensor}", like(update),
+                dict(graph.nodes[update].params))
         wire(f"{tensor}.value", f"{u}.param")
         wire(f"{g}.{grad}", f"{u}.grad")
         wire(f"{u}.next", f"{tensor}.next")
@@ -190,8 +213,8 @@ def insert_layer(graph: Graph, registry: Registry, after: str, width: int,
         if lr is not None:
             wire(str(lr), f"{u}.lr")
     for i, (twin_sum, twin_act) in enumerate(above.twins):
-        ts = add(f"twin_sum_{i}", f"test_{name}_sum", above.sum, {})
-        ta = add(f"twin_act_{i}", f"test_{name}", above.act, {"fn": fn})
+        ts = add(f"twin_sum_{i}", f"test_{name}_sum", like(above.sum), {})
+        ta = add(f"twin_act_{i}", f"test_{name}", like(above.act), {"fn": fn})
         wire(str(wires.src(twin_sum, "x")), f"{ts}.x")
         wire(f"{w}.value", f"{ts}.W")
         if above.b is not None:
@@ -266,15 +289,15 @@ def _layer_of(wires: _Wires, node: str) -> Layer | None:
     return found[0] if len(found) == 1 else None
 
 
-def _backprop_type(wires: _Wires, above: Layer) -> str:
-    """The type for a new backprop: the graph's own, else the one the registry declares."""
-    existing = next((n for n, p in wires.part.items() if p == "layer.backprop"), None)
+def _type_of_part(wires: _Wires, part: str, near: str) -> str:
+    """The type for a new node of `part`: the graph's own, else the one the registry declares."""
+    existing = next((n for n, p in wires.part.items() if p == part), None)
     if existing is not None:
         return wires.graph.nodes[existing].type
-    kinds = [nt.identifier for nt in wires.registry if nt.part == "layer.backprop"]
+    kinds = [nt.identifier for nt in wires.registry if nt.part == part]
     if len(kinds) != 1:
-        raise GraphError("needs one node type of part 'layer.backprop' to send the error "
-                         f"down, found {len(kinds)}", node=above.sum)
+        raise GraphError(f"needs one node type of part {part!r} for the new layer, found "
+                         f"{len(kinds)}", node=near)
     return kinds[0]
 
 

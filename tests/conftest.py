@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from gradhopper.runtime import compiled_cache
+from gradhopper.runtime.codegen import cache as compiled_cache
 
 MISSING = "could not import "  # how pytest.importorskip words its skip
 

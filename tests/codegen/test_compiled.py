@@ -8,7 +8,7 @@ import pytest
 from helpers import SAMPLES as SAMPLE_DIR
 from helpers import sample_plan
 
-from gradhopper.runtime import compiled, compiled_cache
+from gradhopper.runtime.codegen import compiled, cache as compiled_cache
 from gradhopper.runtime.executor import Executor
 from gradhopper.runtime.fileformat import load
 from gradhopper.runtime.graph import Edge, Endpoint, Graph, Node
@@ -120,7 +120,7 @@ def test_a_node_without_a_kernel_falls_back_with_one_line():
 
 
 def test_the_command_line_falls_back_on_stderr(tmp_path, capsys, monkeypatch):
-    from gradhopper.runtime.cli import main
+    from gradhopper.runtime.cli.main import main
 
     monkeypatch.setattr(compiled, "numba_missing", lambda: "numba is not installed")
     assert main(["run", str(SAMPLE_DIR / "mazur.json"), "--engine", "compiled", "--quiet"]) == 0

@@ -14,12 +14,12 @@ from helpers import SAMPLES as SAMPLE_DIR
 from helpers import sample_plan
 
 from gradhopper.runtime import atomicwrite
-from gradhopper.runtime.cli import main
+from gradhopper.runtime.cli.main import main
 from gradhopper.runtime.executor import Executor
 from gradhopper.runtime.fileformat import load
 from gradhopper.runtime.planner import plan
 from gradhopper.runtime.registry import default_registry
-from gradhopper.runtime.export import export, literal, save
+from gradhopper.runtime.codegen.export import export, literal, save
 
 EPOCHS = 3
 SAMPLES = ("wheat_seeds", "mazur", "xor", "sine", "softmax_minibatch")

@@ -25,16 +25,16 @@ import pytest
 from helpers import SAMPLES
 
 from gradhopper.nodes.dataset import BUILT_INS
-from gradhopper.runtime import compiled
-from gradhopper.runtime.compiled_source import Generator, Prepared
+from gradhopper.runtime.codegen import compiled
+from gradhopper.runtime.codegen.source import Generator, Prepared
 from gradhopper.runtime.errors import GradhopperError
 from gradhopper.runtime.executor import Executor
-from gradhopper.runtime.export import SCRIPT_NAMES, export
+from gradhopper.runtime.codegen.export import SCRIPT_NAMES, export
 from gradhopper.runtime.fileformat import load
 from gradhopper.runtime.graph import Edge, Endpoint, Node
 from gradhopper.runtime.planner import plan
 from gradhopper.runtime.registry import default_registry
-from gradhopper.runtime.stepcode import generate
+from gradhopper.runtime.codegen.stepcode import generate
 
 TOL = 1e-12
 CANARY = "canary"  # relative: the tests run in their own tmp_path

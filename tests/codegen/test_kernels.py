@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gradhopper.nodes import node_types
-from gradhopper.runtime.compiled_kernel import fill
+from gradhopper.runtime.codegen.kernel import fill
 from gradhopper.runtime.nodetype import NodeContext
 
 TOL = 1e-12

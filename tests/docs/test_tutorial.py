@@ -9,7 +9,7 @@ import nbformat
 from helpers import SAMPLES
 from nbclient import NotebookClient
 
-from gradhopper.runtime.cli import main
+from gradhopper.runtime.cli.main import main
 
 NOTEBOOK = Path(__file__).parents[2] / "docs" / "tutorial.ipynb"
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from helpers import SAMPLES, run_sample, sample_plan
 
-from gradhopper.runtime import compiled, compiled_cache
-from gradhopper.runtime.cli import main
+from gradhopper.runtime.codegen import compiled, cache as compiled_cache
+from gradhopper.runtime.cli.main import main
 
 pytest.importorskip("numba")
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from helpers import SAMPLES, run_sample, sample_plan
 
-from gradhopper.runtime.cli import main
+from gradhopper.runtime.cli.main import main
 from gradhopper.runtime.executor import Executor
 
 
@@ -108,7 +108,7 @@ def test_a_run_that_turns_nan_exits_3_naming_node_port_epoch_and_step(capsys):
 
 
 def test_the_console_script_runs_without_importing_qt(tmp_path):
-    probe = ("import sys; from gradhopper.runtime.cli import main; code = main(['run', "
+    probe = ("import sys; from gradhopper.runtime.cli.main import main; code = main(['run', "
              f"{str(SAMPLES / 'mazur.json')!r}, '--quiet']); "
              "leaked = [m for m in sys.modules if m.split('.')[0] in "
              "('PySide6', 'NodeGraphQt', 'pyqtgraph', 'Qt', 'dask', 'numba')]; "
@@ -147,7 +147,7 @@ def test_an_error_naming_an_id_with_a_newline_stays_one_line(capsys, tmp_path):
 
 
 def gradhopper(*argv, stdout=subprocess.PIPE, **kwargs):
-    return subprocess.run([sys.executable, "-m", "gradhopper.runtime.cli", *map(str, argv)],
+    return subprocess.run([sys.executable, "-m", "gradhopper.runtime.cli.main", *map(str, argv)],
                           stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=120,
                           **kwargs)
 
@@ -177,13 +177,13 @@ def test_json_is_strict_a_non_finite_value_exits_3_and_prints_nothing():
 # Runs the command line, and says on stderr when each event has been handled.
 TELL_EVENTS = """
 import sys
-from gradhopper.runtime import progress
+from gradhopper.runtime.cli import progress
 shown = progress.Progress.on_event
 def tell(self, event):
     shown(self, event)
     print("event", event.kind, event.epoch, file=sys.stderr, flush=True)
 progress.Progress.on_event = tell
-from gradhopper.runtime.cli import main
+from gradhopper.runtime.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 

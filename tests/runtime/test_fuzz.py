@@ -28,7 +28,7 @@ from helpers import SAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gradhopper.runtime.cli import main
+from gradhopper.runtime.cli.main import main
 
 SAMPLE_FILES = sorted(SAMPLES.glob("*.json"))
 FUZZ = settings(derandomize=True, database=None, deadline=timedelta(seconds=20),
@@ -155,7 +155,7 @@ def test_a_few_mutations_as_real_processes(tmp_path):
         path = tmp_path / f"case{i}.json"
         path.write_text(text if i % 2 else json.dumps(doc))
         for command in (["check"], ["run", "--epochs", "1", "--quiet"]):
-            done = subprocess.run([sys.executable, "-m", "gradhopper.runtime.cli", command[0],
+            done = subprocess.run([sys.executable, "-m", "gradhopper.runtime.cli.main", command[0],
                                    str(path), *command[1:]], capture_output=True, text=True,
                                   timeout=120)
             check_contract(done.returncode, done.stderr, command[0])

@@ -18,7 +18,7 @@ from helpers import SAMPLES
 from hostile_ui import BAD_UI, hostile_ui
 
 from gradhopper.runtime import fileformat
-from gradhopper.runtime.cli import main
+from gradhopper.runtime.cli.main import main
 from gradhopper.runtime.errors import FormatError, GraphError, ParamError
 from gradhopper.runtime.registry import default_registry
 

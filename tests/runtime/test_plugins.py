@@ -81,7 +81,7 @@ def plugin_path(tmp_path_factory):
 
 def gradhopper(args, plugin_path):
     env = dict(os.environ, PYTHONPATH=str(plugin_path))
-    return subprocess.run([sys.executable, "-m", "gradhopper.runtime.cli", *args],
+    return subprocess.run([sys.executable, "-m", "gradhopper.runtime.cli.main", *args],
                           capture_output=True, text=True, env=env, timeout=120)
 
 
@@ -108,7 +108,7 @@ def test_a_broken_plugin_is_skipped_with_one_log_line(plugin_path, tmp_path):
 def test_without_the_plugin_the_file_is_refused_in_one_line(tmp_path):
     graph = tmp_path / "plugin.json"
     graph.write_text(json.dumps(GRAPH))
-    done = subprocess.run([sys.executable, "-m", "gradhopper.runtime.cli", "check", str(graph)],
+    done = subprocess.run([sys.executable, "-m", "gradhopper.runtime.cli.main", "check", str(graph)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from helpers import SAMPLES, sample_plan, toy_plan
 
-from gradhopper.runtime.cli import main
+from gradhopper.runtime.cli.main import main
 from gradhopper.runtime.errors import GradhopperError, NonFiniteError
 from gradhopper.runtime.executor import Executor
 

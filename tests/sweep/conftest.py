@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import gradhopper.sample_graphs
-from gradhopper.runtime.results import Results, Row
+from gradhopper.runtime.sweep.results import Results, Row
 
 SAMPLES = Path(gradhopper.sample_graphs.__file__).parent
 SEEDS = SAMPLES / "wheat_seeds.json"
@@ -69,7 +69,7 @@ def samples():
 @pytest.fixture
 def no_cluster(monkeypatch):
     """Fail the test if the sweep tries to start or reach a cluster."""
-    from gradhopper.runtime import sweep
+    from gradhopper.runtime.sweep import tasks as sweep
 
     def refuse(*args, **kwargs):
         raise AssertionError("a cluster was started for input that should have been refused")

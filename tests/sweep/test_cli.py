@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gradhopper.runtime import sweep as sweep_module
-from gradhopper.runtime.cli import main
+from gradhopper.runtime.sweep import tasks as sweep_module
+from gradhopper.runtime.cli.main import main
 
 
 def sweep(*args) -> int:
@@ -163,7 +163,7 @@ def test_outputs_are_refused_before_any_cluster(seeds, tmp_path, capsys, no_clus
 
 
 def test_ctrl_c_while_the_cluster_starts_is_honoured(seeds, capsys, monkeypatch):
-    from gradhopper.runtime import localcluster
+    from gradhopper.runtime.sweep import localcluster
 
     started = []
 
@@ -250,7 +250,7 @@ def test_ctrl_c_from_the_terminal_while_the_cluster_starts(seeds, tmp_path):
 
 
 def test_run_and_refused_sweeps_import_no_dask_or_matplotlib(seeds):
-    code = ("import sys; from gradhopper.runtime.cli import main; "
+    code = ("import sys; from gradhopper.runtime.cli.main import main; "
             f"main(['run', {str(seeds)!r}, '--epochs', '1', '--quiet']); "
             f"main(['sweep', {str(seeds)!r}, '--folds', '1']); "
             "print([m for m in ('dask', 'distributed', 'matplotlib') if m in sys.modules])")

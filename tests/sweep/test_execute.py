@@ -7,8 +7,8 @@ from gradhopper.runtime.executor import Executor
 from gradhopper.runtime.fileformat import load
 from gradhopper.runtime.planner import plan
 from gradhopper.runtime.registry import default_registry
-from gradhopper.runtime.sweep import connect, execute, run_task
-from gradhopper.runtime.sweepgrid import prepare
+from gradhopper.runtime.sweep.tasks import connect, execute, run_task
+from gradhopper.runtime.sweep.grid import prepare
 
 
 def test_a_task_returns_small_plain_values_and_the_history(seeds):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from gradhopper.runtime.cli import main
-from gradhopper.runtime.sweep import run_task
-from gradhopper.runtime.sweepgrid import prepare
+from gradhopper.runtime.cli.main import main
+from gradhopper.runtime.sweep.tasks import run_task
+from gradhopper.runtime.sweep.grid import prepare
 
 BIN = Path(sys.executable).parent
 WAIT = 30  # seconds, at most, for each process to come up

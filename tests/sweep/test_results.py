@@ -8,8 +8,8 @@ import math
 
 import pytest
 
-from gradhopper.runtime.results import Results, Row, csv_text, describe
-from gradhopper.runtime.sweepreport import plot
+from gradhopper.runtime.sweep.results import Results, Row, csv_text, describe
+from gradhopper.runtime.sweep.report import plot
 
 
 def table():

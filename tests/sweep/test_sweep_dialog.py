@@ -15,8 +15,8 @@ pytest.importorskip("pyqtgraph")
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 from gradhopper.editor.sweep_dialog import SweepDialog  # noqa: E402
-from gradhopper.runtime.results import csv_text  # noqa: E402
-from gradhopper.runtime.sweepviews import curves, parallel  # noqa: E402
+from gradhopper.runtime.sweep.results import csv_text  # noqa: E402
+from gradhopper.runtime.sweep.views import curves, parallel  # noqa: E402
 from gradhopper.runtime.fileformat import load  # noqa: E402
 from gradhopper.runtime.registry import default_registry  # noqa: E402
 

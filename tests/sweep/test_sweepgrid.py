@@ -13,7 +13,7 @@ from gradhopper.runtime.executor import Executor
 from gradhopper.runtime.fileformat import load
 from gradhopper.runtime.planner import plan
 from gradhopper.runtime.registry import default_registry
-from gradhopper.runtime.sweepgrid import parse_axis, prepare
+from gradhopper.runtime.sweep.grid import parse_axis, prepare
 
 
 @pytest.mark.parametrize("text, values", [
@@ -145,7 +145,7 @@ def test_the_same_folds_for_every_setting(seeds):
 
 def test_a_graph_in_memory_goes_as_its_text_with_unsaved_edits(seeds):
     from gradhopper.runtime.fileformat import loads
-    from gradhopper.runtime.sweepgrid import prepare_graph
+    from gradhopper.runtime.sweep.grid import prepare_graph
 
     graph = load(seeds, default_registry())
     graph.set_param("learning_rate", "value", 0.25)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from gradhopper.runtime.errors import GradhopperError
-from gradhopper.runtime.results import Results, Row, csv_text, table
-from gradhopper.runtime.sweepreport import check_report, write_report
-from gradhopper.runtime.sweepviews import curve_metrics, curves, parallel
+from gradhopper.runtime.sweep.results import Results, Row, csv_text, table
+from gradhopper.runtime.sweep.report import check_report, write_report
+from gradhopper.runtime.sweep.views import curve_metrics, curves, parallel
 
 ACC, LOSS = "acc.accuracy", "loss.mean"  # the metrics of the `grid` fixture
 

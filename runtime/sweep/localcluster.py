@@ -11,7 +11,7 @@ Protocol: the helper prints the scheduler's address on one line once its workers
 waits until its standard input closes (the sweep is done, or died) and closes the cluster. If it
 outlives `CLOSE_TIMEOUT` after that, its whole process group is killed. Its log goes to a
 temporary file, read only to say why a start failed. Run as a script: `python -m
-gradhopper.runtime.localcluster WORKERS`.
+gradhopper.runtime.sweep.localcluster WORKERS`.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-from .errors import GradhopperError
+from ..errors import GradhopperError
 
 CLOSE_TIMEOUT = 3  # seconds for the helper to close its cluster before its group is killed
 

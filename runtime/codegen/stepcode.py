@@ -18,7 +18,7 @@ generated module, so a parameter changed mid-run swaps one function without reco
 """
 from __future__ import annotations
 
-from .planner import Plan
+from ..planner import Plan
 
 
 def function_name(index: int) -> str:

@@ -2,7 +2,7 @@
 
 `--plot FILE` draws one metric's mean over the grid (`Results.series`). `--report DIR` writes
 runs.csv (one row per run: settings, fold, every metric), parallel.png (the settings against
-the metric, runtime/sweepviews.py's parallel coordinates; only with a grid) and curves.png (each
+the metric, runtime/sweep/views.py's parallel coordinates; only with a grid) and curves.png (each
 metric per epoch: the mean over a setting's folds, a band of one std either side). Both are
 checked before the runs start and written at the end through runtime/atomicwrite.py.
 matplotlib is imported only inside these functions, and through its Agg canvas, so no global
@@ -14,10 +14,10 @@ import math
 import os
 from pathlib import Path
 
-from . import atomicwrite
-from .errors import GradhopperError
+from .. import atomicwrite
+from ..errors import GradhopperError
 from .results import Results, csv_text
-from .sweepviews import curve_metrics, curves, parallel
+from .views import curve_metrics, curves, parallel
 
 REPORT_FILES = ("runs.csv", "parallel.png", "curves.png")
 LEGEND_MAX = 12  # settings; more lines than this are drawn without a legend

@@ -30,12 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomicwrite
-from .compiled_kernel import PLACEHOLDER, comment, fill, indent
-from .compiled_source import Prepared, Unsupported, context, kernels
-from .errors import GradhopperError
-from .planner import Call, Plan
-from .reported import metrics as metric_values, reported
+from .. import atomicwrite
+from .kernel import PLACEHOLDER, comment, fill, indent
+from .source import Prepared, Unsupported, context, kernels
+from ..errors import GradhopperError
+from ..planner import Call, Plan
+from ..reported import metrics as metric_values, reported
 
 RULE = 78
 # Names the script's own lines use, besides numpy's: never given to a node's variable.
@@ -73,7 +73,7 @@ def register(sub) -> None:
 
 
 def _command(args) -> int:
-    from .api import open_plan
+    from ..api import open_plan
 
     if args.output is not None:
         atomicwrite.check(args.output)  # a path that cannot be written: refused before work

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomicwrite
-from .api import Run, open_plan
-from .errors import GradhopperError
+from .. import atomicwrite
+from ..api import Run, open_plan
+from ..errors import GradhopperError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,10 +134,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     check = sub.add_parser("check", help="validate a graph and print its plan")
     check.add_argument("graph", type=Path)
     check.set_defaults(handler=_check)
-    from .sweep import add_parser as add_sweep_parser  # imports no Dask until a sweep runs
+    from ..sweep.tasks import add_parser as add_sweep_parser  # imports no Dask until a sweep runs
 
     add_sweep_parser(sub)
-    from . import compiled, export  # numba is imported only when a compiled run starts
+    from ..codegen import compiled, export  # numba is imported only when a compiled run starts
 
     compiled.add_engine_option(run)
     export.register(sub)

@@ -9,7 +9,7 @@ run time), so a sweep of learning rates, seeds or equal folds shares one kernel.
 stamp, which is why a file that exists is never rewritten. The cache is ``$GRADHOPPER_CACHE``
 if set, else ``~/.cache/gradhopper``; deleting it is always safe.
 
-`compile_apart` compiles in a child process (``python -m gradhopper.runtime.compiled_cache``):
+`compile_apart` compiles in a child process (``python -m gradhopper.runtime.codegen.cache``):
 numba's compiler holds the GIL for seconds, which the editor's window and its interpreted run
 cannot spare; the child fills the disk cache and the parent then loads from it.
 """

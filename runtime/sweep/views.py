@@ -1,7 +1,7 @@
 """What the sweep's views show, as numbers: the parallel coordinates and the curves per setting.
 
 The editor draws these with pyqtgraph (editor/sweep_plots.py), `gradhopper sweep --report` with
-matplotlib (runtime/sweepreport.py); both draw the same data, computed here once.
+matplotlib (runtime/sweep/report.py); both draw the same data, computed here once.
 
 Parallel coordinates, as TensorBoard's HParams view has them: one vertical axis per grid key
 and a last one for the chosen metric, one polyline per run that has the metric, coloured by it.

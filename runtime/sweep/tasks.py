@@ -13,13 +13,13 @@ functions hold the GIL), started after the sweep has been checked and closed at 
 functions, so `gradhopper run` never imports it.
 
 Checks first. Everything that can be refused is refused before a cluster starts: the graph and
-the grid (runtime/sweepgrid.py), --metric, --scheduler's address, and each output (--out,
+the grid (runtime/sweep/grid.py), --metric, --scheduler's address, and each output (--out,
 --plot, --report) as runtime/atomicwrite.py would refuse it; the files are written at the end.
 
 Stopping. Ctrl-C (or `stop()` returning true, for the editor) cancels the tasks not yet
 finished; the results of those that finished are kept, written and marked `interrupted`. A
 Ctrl-C while the cluster starts ends the sweep there; the cluster's processes run in a session
-of their own (runtime/localcluster.py), so they never see it.
+of their own (runtime/sweep/localcluster.py), so they never see it.
 
 Exit codes: 0 when the sweep ran (some runs may have failed: their rows say why), 1 when every
 run failed, 2 for bad input (refused before any cluster starts), 130 after Ctrl-C.
@@ -32,10 +32,10 @@ import sys
 import time
 from pathlib import Path
 
-from . import atomicwrite
-from .errors import GradhopperError
+from .. import atomicwrite
+from ..errors import GradhopperError
 from .results import Results, Row, csv_text, print_tables
-from .sweepgrid import Sweep, prepare
+from .grid import Sweep, prepare
 
 POLL = 0.1  # seconds between looks at stop() while no run finishes
 CONNECT_TIMEOUT = 10  # seconds to reach --scheduler
@@ -49,7 +49,7 @@ def run_task(text: str, folder: str, name: str, sets: list, epochs: int | None,
     The history leaves out the views' inputs, which repeat the metric they show. With engine
     "compiled" the worker compiles once (numba's disk cache serves the rest); the sweep has
     already said, once, if the graph falls back to the interpreter."""
-    from .api import Run, open_plan
+    from ..api import Run, open_plan
 
     start = time.perf_counter()
     metrics: dict = {}
@@ -81,7 +81,7 @@ def connect(workers: int | None = None, scheduler: str | None = None, runs: int 
             say=lambda line: None):
     """A dask Client: on `scheduler` if given, else on a local cluster closed on exit (`say`
     hears a line as it starts). The local cluster's processes run in a session of their own
-    (runtime/localcluster.py), so Ctrl-C reaches this process alone, while the cluster starts as
+    (runtime/sweep/localcluster.py), so Ctrl-C reaches this process alone, while the cluster starts as
     while the runs go on."""
     import importlib.util
 
@@ -165,8 +165,8 @@ def execute(sweep: Sweep, client, on_result=None, stop=None) -> Results:
 
 def check_engine(sweep: Sweep) -> None:
     """Say once, here, if the graph cannot compile: the runs then use the interpreter."""
-    from .api import open_plan
-    from .compiled import engine_for
+    from ..api import open_plan
+    from ..codegen.compiled import engine_for
 
     the_plan = open_plan(Path(sweep.folder) / sweep.name, text=sweep.text, warn=None)
     runner, why = engine_for(the_plan, epochs=0)
@@ -203,7 +203,7 @@ def add_parser(sub) -> None:
                         "curves.png (each metric per epoch, mean and std over folds) into DIR")
     p.add_argument("--metric", metavar="NODE.PORT",
                    help="the metric to summarise and plot (default: the first accuracy)")
-    from .compiled import add_engine_option
+    from ..codegen.compiled import add_engine_option
 
     add_engine_option(p)
     p.set_defaults(handler=main)
@@ -214,7 +214,7 @@ def main(args) -> int:
 
     from rich.console import Console
 
-    from . import sweepreport
+    from . import report as sweepreport
 
     if args.workers is not None and args.workers < 1:
         raise GradhopperError("--workers takes a whole number >= 1")
@@ -284,8 +284,8 @@ def check_metric(metric: str | None, path) -> None:
     """--metric must be one of the values the graph reports (metrics and view inputs)."""
     if metric is None:
         return
-    from .api import open_plan
-    from .reported import reported
+    from ..api import open_plan
+    from ..reported import reported
 
     names = [r.key for r in reported(open_plan(path, warn=None)) if r.metric]
     if metric not in names:

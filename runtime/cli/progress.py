@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn
 from rich.progress import TimeElapsedColumn, TimeRemainingColumn
 
-from .reported import reported
+from ..reported import reported
 
 
 class Progress:

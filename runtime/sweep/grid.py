@@ -25,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import overrides
-from .errors import GradhopperError
-from .api import print_warning, read
-from .fileformat import validate
-from .graph import Graph
-from .planner import plan
-from .registry import Registry, default_registry
+from .. import overrides
+from ..errors import GradhopperError
+from ..api import print_warning, read
+from ..fileformat import validate
+from ..graph import Graph
+from ..planner import plan
+from ..registry import Registry, default_registry
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Sweep:
     axes: list[Axis]
     folds: int = 0
     epochs: int | None = None
-    engine: str = "interpreted"  # or "compiled": see runtime/compiled.py
+    engine: str = "interpreted"  # or "compiled": see runtime/codegen/compiled.py
 
     @property
     def keys(self) -> list[str]:
@@ -128,7 +128,7 @@ def prepare_graph(graph: Graph, grid: list[str] = (), folds: int | None = None,
                   stratified: bool = False, epochs: int | None = None,
                   registry: Registry | None = None) -> Sweep:
     """The same for a graph in memory (the editor's, with unsaved edits): sent as its file text."""
-    from .fileformat import dumps
+    from ..fileformat import dumps
 
     return expand(graph, dumps(graph), grid, folds, stratified, epochs,
                   registry or default_registry())
@@ -216,7 +216,7 @@ def check_rows(graph: Graph, split: Split, folds: int, sets, registry: Registry,
 
     Runs the nodes upstream of the split (with the overrides in `sets` that touch them) up to
     its first input, once per distinct such overrides (`counted` remembers the rows)."""
-    from .executor import Executor
+    from ..executor import Executor
 
     counted = {} if counted is None else counted
     upstream = _upstream(graph, split.node)

@@ -50,12 +50,12 @@ import time
 
 import numpy as np
 
-from . import compiled_cache
-from .compiled_source import Generator, Prepared, Unsupported, kernels
-from .errors import GradhopperError, NonFiniteError
-from .executor import Event, Executor
-from .planner import Plan
-from .reported import metrics, reported
+from . import cache as compiled_cache
+from .source import Generator, Prepared, Unsupported, kernels
+from ..errors import GradhopperError, NonFiniteError
+from ..executor import Event, Executor
+from ..planner import Plan
+from ..reported import metrics, reported
 
 CHUNKS = 10  # kernel calls per run at most, for progress; more only if the data is large
 CHUNK_BYTES = 64 * 2**20  # stacked batch data per call

@@ -3,9 +3,9 @@
 A row holds the run's settings (the grid values), its fold, every scalar that the executor
 reports (metrics and view inputs, as floats), the seconds the run took in its task, its error
 as one line (empty if it ran) and the history of its metrics per epoch (for the curves of
-runtime/sweepviews.py). The summary groups rows by setting, folds together, and gives each
+runtime/sweep/views.py). The summary groups rows by setting, folds together, and gives each
 metric's mean, std, min and max over the runs of the setting that did not fail; std is the
-sample standard deviation (n - 1), 0 for a single run. The pictures are runtime/sweepreport.py's.
+sample standard deviation (n - 1), 0 for a single run. The pictures are runtime/sweep/report.py's.
 """
 from __future__ import annotations
 

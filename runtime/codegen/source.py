@@ -10,10 +10,10 @@ import re
 
 import numpy as np
 
-from .compiled_kernel import Kernel, comment, fill, indent
-from .executor import Executor
-from .nodetype import NodeContext
-from .planner import Call, Plan
+from .kernel import Kernel, comment, fill, indent
+from ..executor import Executor
+from ..nodetype import NodeContext
+from ..planner import Call, Plan
 
 
 class Unsupported(Exception):

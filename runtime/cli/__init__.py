@@ -1,0 +1,1 @@
+"""The `gradhopper` command, a thin layer over the Python API."""

@@ -1,0 +1,1 @@
+"""Code generated from a plan: step code, the exported script, compiled kernels and their cache."""
