@@ -118,6 +118,7 @@ class Sample:
     probabilities: np.ndarray
     true: int
     text: str  # "10% A, 63% B, 27% C"
+    true_name: str
 
 
 def probabilities(prediction, target, samples, classes: str = "") -> list[Sample]:
@@ -132,7 +133,7 @@ def probabilities(prediction, target, samples, classes: str = "") -> list[Sample
     for row in (int(r) for r in np.ravel(samples)):
         if 0 <= row < p.shape[0]:
             text = ", ".join(f"{v:.0%} {names[k]}" for k, v in enumerate(p[row]))
-            out.append(Sample(row, p[row], int(truth[row]), text))
+            out.append(Sample(row, p[row], int(truth[row]), text, names[int(truth[row])]))
     return out
 
 

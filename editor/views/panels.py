@@ -31,6 +31,7 @@ class ViewPanel(pg.PlotWidget):
         self.node, self.type = node, node_type
         self.setMinimumHeight(220)
         self.item = self.getPlotItem()
+        self.item.getAxis("left").setWidth(52)
         self.item.setTitle(node.id)
 
     def show_error(self, message: str) -> None:
@@ -74,7 +75,9 @@ class BlamePanel(ViewPanel):
 
     def draw(self, values: dict, executor) -> None:
         deltas = [values[k] for k in ("delta1", "delta2", "delta3") if k in values]
-        steps, epoch = executor.steps, executor.epoch
+        steps = executor.steps
+        # the epoch the last step belongs to: the one under way, or the one just finished
+        epoch = executor.epoch + (executor.step_in_epoch > 0 or executor.epoch == 0)
         fast = self._steps is not None and steps - self._steps > 1
         self._steps = steps
         means = self.means.add(epoch, deltas)
@@ -88,9 +91,9 @@ class BlamePanel(ViewPanel):
             item.addItem(pg.BarGraphItem(x=xs[at:at + layer.size], height=heights[at:at + layer.size],
                                          width=0.8, brush=colour, pen=None))
             at += layer.size
-        names = ["output"] + [f"{i} before" for i in range(1, len(layers))]
+        names = ["output (delta1)"] + [f"delta{i + 1}" for i in range(1, len(layers))]
         item.getAxis("bottom").setTicks([list(zip(centres, names))])
-        what = f"mean |delta| over epoch {epoch + 1}" if fast else "delta of the current sample"
+        what = f"mean |delta| over epoch {epoch}" if fast else "delta of the current sample"
         item.setTitle(f"{self.node.id}: {what}")
 
 
@@ -122,10 +125,10 @@ class ProbabilitiesPanel(ViewPanel):
                 label = pg.TextItem(f"{p:.0%}", color="#e8eaed", anchor=(0.5, 1))
                 label.setPos(x, p)
                 item.addItem(label)
-            ticks.append((xs.mean(), f"#{sample.row}"))
+            ticks.append((xs.mean(), f"#{sample.row}: {sample.true_name}"))
         item.getAxis("bottom").setTicks([ticks])
-        lines = "; ".join(f"#{s.row}: {s.text}" for s in samples[:3])
-        item.setTitle(f"{self.node.id} (green: true class)<br>{lines}", size="8pt")
+        item.enableAutoRange(x=True)
+        item.setTitle(f"{self.node.id}: test samples, the true class in green")
 
 
 class HistogramPanel(ViewPanel):

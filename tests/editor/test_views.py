@@ -75,7 +75,7 @@ def test_probabilities_of_the_chosen_samples_with_the_true_class():
     samples = data.probabilities(p, np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0]]), [0, 1, 7],
                                  "A, B, C")
     assert [(s.row, s.true) for s in samples] == [(0, 1), (1, 2)]  # row 7 is past the end
-    assert samples[0].text == "10% A, 63% B, 27% C"
+    assert (samples[0].text, samples[0].true_name) == ("10% A, 63% B, 27% C", "B")
     assert samples[1].probabilities.tolist() == [0.7, 0.2, 0.1]
     by_index = data.probabilities(p, np.array([2, 0, 1]), [0], "")
     assert (by_index[0].true, by_index[0].text) == (2, "10% 0, 63% 1, 27% 2")
@@ -169,7 +169,10 @@ def test_network_probabilities_histogram_and_image_panels_on_the_seeds(qtbot):
     assert [b.opts["height"].tolist() for b in bars] == [p[0].tolist(), p[2].tolist()]
     true = ex.value("split.Y_test")[0].argmax()
     assert bars[0].opts["brushes"] == ["#81c784" if k == true else "#78909c" for k in range(3)]
-    assert "#0: " in probs.getPlotItem().titleLabel.text
+    names = ["Kama", "Rosa", "Canadian"]
+    ticks = probs.getPlotItem().getAxis("bottom")._tickLevels[0]
+    assert [t[1] for t in ticks] == [f"#{r}: {names[ex.value('split.Y_test')[r].argmax()]}"
+                                     for r in (0, 2)]
     hist = views.panels["hist"]
     assert hist.history.epochs == [2] and len(items(hist, pg.PlotCurveItem)) == 1
     img = views.panels["img"]
