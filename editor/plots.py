@@ -53,7 +53,10 @@ class PlotPanel(QtWidgets.QWidget):
         plots = [n.id for n in graph.nodes.values() if self.shows(n) == "plot"]
         for i, node_id in enumerate(plots):
             pen = pg.mkPen(SERIES_COLOURS[i % len(SERIES_COLOURS)], width=2)
-            self.curves[f"{node_id}.value"] = self.plot.plot([], [], pen=pen, name=node_id)
+            curve = self.plot.plot([], [], pen=pen, name=node_id)
+            curve.setDownsampling(auto=True, method="peak")  # 100,000 epochs draw as smoothly
+            curve.setClipToView(True)  # as a few hundred: only what the view's pixels can show
+            self.curves[f"{node_id}.value"] = curve
         for node_id in [n.id for n in graph.nodes.values() if self.shows(n) == "heatmap"]:
             box = self.maps.addPlot(title=node_id)
             box.setAspectLocked(False)

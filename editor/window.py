@@ -20,6 +20,7 @@ from .files import RecentFiles, load_for_editing
 from .inspector import Inspector
 from .palette import Palette
 from .plots import PlotPanel
+from .views.panels import LearningViews
 from .runbar import RunControls
 from .runner import Runner
 from .welcome import Welcome
@@ -44,6 +45,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._dock("Palette", self.palette, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Inspector", self.inspector, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Plots", self.plots, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self.learning_views = LearningViews(self.registry, lambda: self.runner.executor)
+        self.tabifyDockWidget(self.findChild(QtWidgets.QDockWidget, "plots"),
+                              self._dock("Views", self.learning_views,
+                                         QtCore.Qt.DockWidgetArea.RightDockWidgetArea))
+        self.findChild(QtWidgets.QDockWidget, "plots").raise_()
         self.run_controls = RunControls(self.runner, self.canvas, self.plots, self)
         self.addToolBar(self.run_controls.toolbar)
         self.welcome: Welcome | None = None
@@ -144,6 +150,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.runner.set_graph(graph)
         self.inspector.set_graph(graph)
         self.plots.set_graph(graph)
+        self.learning_views.set_graph(graph)
         graph.subscribe(self._on_graph)
         self.undo.setClean()
         self.setWindowModified(False)
@@ -156,6 +163,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if kind in ("node_added", "node_removed", "node_renamed") and self.plots.shows(
                 data["node"]):
             self.plots.set_graph(self.graph)
+        if kind in ("node_added", "node_removed", "node_renamed") and \
+                self.learning_views.shows(data["node"]):
+            self.learning_views.set_graph(self.graph)
 
     def new_graph(self, ask: bool = True) -> None:
         if ask and not self.maybe_save():

@@ -8,10 +8,10 @@ from __future__ import annotations
 from gradhopper.runtime.nodetype import NodeType
 
 from . import activations, batches, dataset, layers, loss, metrics, optim, prep, split, tensors
-from . import views
+from . import learning_views, views
 
 MODULES = (dataset, prep, split, batches, tensors, layers, activations, loss, optim, metrics,
-           views)
+           views, learning_views)
 
 
 def node_types() -> list[NodeType]:
