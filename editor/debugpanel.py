@@ -29,8 +29,9 @@ class WatchPanel(QtWidgets.QWidget):
         self.error.hide()
         self.table = QtWidgets.QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["port", "value", "step"])
-        self.table.horizontalHeader().setSectionResizeMode(
-            1, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        for col, mode in enumerate(("ResizeToContents", "Stretch", "ResizeToContents")):
+            header.setSectionResizeMode(col, getattr(QtWidgets.QHeaderView.ResizeMode, mode))
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         remove = QtWidgets.QPushButton("Remove")

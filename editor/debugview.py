@@ -29,7 +29,7 @@ class Debugging(QtCore.QObject):
         self.watch.ports_of = self._outputs
         self.watch.goto.connect(self.goto)
         self.watch.message.connect(self.message)
-        self.trail = Trail(canvas, lambda: runner.values)
+        self.trail = Trail(canvas, lambda: runner.values, lambda: runner.values_debugger)
         self.next_node: str | None = None
         self._dotted: set[str] = set()
         canvas.debugger = lambda: runner.values_debugger
@@ -140,6 +140,7 @@ class Debugging(QtCore.QObject):
         else:
             node = ex.position()[2]
             self._set_next(node or (ex.plan.step[0].node if ex.plan.step else None))
+        self.trail.relabel()
         self.refresh()
 
     def _forget(self) -> None:

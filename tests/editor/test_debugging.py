@@ -182,6 +182,11 @@ def test_a_paced_run_lights_every_node_in_order_and_labels_its_wires(window, qtb
     assert label.isVisible()
     assert label.text() == short(window.runner.executor.value("hidden_sum.z"))
     window.runner.pace = 0.0
+    press(qtbot, window, Key.Key_F11)  # into step 2: the backward wires' values are step 1's
+    back = pipe._trail_label
+    value = window.runner.executor.value("update_W1.next")
+    assert back.text() == f"{short(value)} (step 1)"
+    assert back.brush().color().name() == "#8c8c8c" and label.brush().color().name() != "#8c8c8c"
     window.run_controls.start("done")  # freely: the trail goes
     assert not label.isVisible() and list(trail.recent) == []
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=60000)
