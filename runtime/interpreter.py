@@ -16,6 +16,7 @@ from .nodetype import NodeContext
 from .planner import Call, Plan
 from .reported import metrics
 from .runstate import RunState
+from .stopping import Stopper, parse_stop
 from .codegen.stepcode import compile_step
 
 Event = namedtuple("Event", "kind epoch step node")
@@ -58,6 +59,8 @@ class Interpreter:
         self.rs = RunState(V=[None] * plan.n_slots)
         self.watch = False
         self.breakpoint = None  # callable(node_id, executor) -> bool, tested after each node
+        stop = plan.graph.run.get("stop")
+        self.stop_rule = parse_stop(stop) if stop is not None else None  # run.stop
         self.allow_nonfinite = False  # a debugger breaks on NaN itself (`any nan`)
         self.current: str | None = None  # the node running on the checked path
         self._params: dict[str, dict] = {}  # resolved parameters of the overridden nodes
@@ -121,13 +124,25 @@ class Interpreter:
             self._phase = "start"
             self._replaying = False
 
+    def after_epoch(self) -> str | None:
+        """Feed run.stop the epoch just ended (its history entry); the reason to stop, if it
+        says so, is kept in `rs.stopped` and ends the run (every engine calls this)."""
+        if self.stop_rule is None:
+            return None
+        rs = self.rs
+        if rs.stopper is None:
+            rs.stopper = Stopper(self.stop_rule)
+        rs.stopped = rs.stopper.after_epoch(rs.epoch, rs.history[-1], rs.steps)
+        return rs.stopped
+
     # -- the walk --------------------------------------------------------------------------
     def _walk(self):
         """From wherever the run state is (a restored snapshot too) to the run's end."""
         if not self._prepared:
             yield from self._start()
         rs, plan = self.rs, self.plan
-        while rs.epoch < self.epochs:  # another engine may have run epochs in between
+        while rs.epoch < self.epochs and rs.stopped is None:  # another engine may have run
+            # epochs in between
             self._phase = "step"
             if rs.batches is None:
                 rs.batches, rs.step_in_epoch, rs.node = self.deal(), 0, 0
@@ -147,6 +162,7 @@ class Interpreter:
             rs.epoch += 1
             rs.history.append(metrics(self._reported, rs.V))
             rs.batches = None
+            self.after_epoch()
             yield Event("epoch", rs.epoch, rs.step_in_epoch, None)
         rs.finished = True
         yield Event("done", rs.epoch, rs.step_in_epoch, None)
