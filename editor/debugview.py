@@ -50,6 +50,9 @@ class Debugging(QtCore.QObject):
             menu.add_command(name, lambda graph, node, slot=slot: slot(self._uid(node)),
                              node_type=GradNode.type_)
         self.breaks.changed.connect(self.draw_breaks)
+        self.breaks.changed.connect(self._reinstall)
+        self._going: str | None = None  # the `until` of the run under way
+        self._resume: str | None = None  # ...to go on with once it paused for new breakpoints
         runner.node_done.connect(self._node_ran)
         runner.halted.connect(self._halted)
         runner.failed.connect(lambda *_: self._set_next(None))
@@ -123,7 +126,14 @@ class Debugging(QtCore.QObject):
         return marks is not None and marks.dot.isVisible()
 
     # -- the run -------------------------------------------------------------------------------
+    def _reinstall(self) -> None:
+        """Breakpoints changed mid-run: the worker pauses, takes them and goes on."""
+        if self.runner.busy and self._going is not None:
+            self._resume = self._going
+            self.runner.pause()
+
     def _started(self, until: str) -> None:
+        self._going = until
         if until != "node" and not self.runner.paced:  # freely: no next node, no trail
             self.trail.clear()
         self._set_next(None)
@@ -134,7 +144,13 @@ class Debugging(QtCore.QObject):
     def _halted(self, generation: int, event) -> None:
         if generation != self.runner.generation:
             return
+        self._going = None
         ex = self.runner.executor
+        if self._resume is not None and ex is not None and not ex.finished:
+            until, self._resume = self._resume, None
+            QtCore.QTimer.singleShot(0, lambda: self.controls.start(until))
+            return
+        self._resume = None
         if ex is None or ex.finished:
             self._set_next(None)
         else:

@@ -126,7 +126,9 @@ class RunControls(QtCore.QObject):
         if event is None:
             return
         if event.kind == "done":
-            self.message.emit(f"Finished {ex.epoch} epochs, {ex.steps} steps")
+            why = getattr(ex.rs, "stopped", None)  # run.stop's reason
+            self.message.emit(f"Finished {ex.epoch} epochs, {ex.steps} steps"
+                              + (f": {why}" if why else ""))
         elif event.kind == "node":
             self.message.emit(f"Ran {event.node} (epoch {event.epoch}, step {event.step})")
         elif event.kind == "break":

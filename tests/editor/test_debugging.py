@@ -203,3 +203,17 @@ def test_pause_is_prompt_at_the_slowest_pace(window, qtbot):
         window.run_controls.pause()
     assert halted.args[1].kind == "break" and halted.args[1].node == first.args[0]
     qtbot.waitUntil(lambda: not window.runner.busy)
+
+
+def test_a_breakpoint_set_mid_run_is_taken_at_once(window, qtbot):
+    open_mazur(window)
+    window.runner.pace = 3600.0
+    with qtbot.waitSignal(window.runner.node_done, timeout=60000):
+        window.run_controls.start("done")
+    window.runner.pace = 1e-4
+    with qtbot.waitSignal(window.runner.halted, timeout=60000,
+                          check_params_cb=lambda gen, event: event.kind == "break"
+                          and event.node == "loss"):
+        window.debugging.toggle("loss")  # the worker pauses, takes it, and goes on
+    qtbot.waitUntil(lambda: not window.runner.busy)
+    assert window.runner.executor.position() == (1, 1, "output_delta")
