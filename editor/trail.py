@@ -4,8 +4,9 @@ When a run is watched node by node (stepping into nodes, or at a slow pace) each
 reaches the GUI as a queued signal; the trail lights that node's outgoing wires and writes the
 value that just went down each wire beside it, so a person sees one sample go forward and the
 deltas come back. A label whose value is not from the current step turns grey and names its
-step (as stale values do everywhere). Labels are children of the wire items (view only, no undo entry), so a wire
-deleted mid-run takes its label with it. `recent` keeps the last nodes lit, in order.
+step (as stale values do everywhere). Labels are children of the wire items (view only, no
+undo entry), so a wire deleted mid-run takes its label with it. `recent` keeps the last nodes
+lit, in order.
 """
 from __future__ import annotations
 
