@@ -59,12 +59,15 @@ class Debugger:
         self._per_step: list[Condition] = []  # no NODE.PORT: after a step's first node
         self._snapshots: list[RunState] = []
         self._costs: list[int] = []
+        self._bytes = 0
         self._at_boundary = True
         self._epoch_fresh: set[str] = set()  # per-epoch nodes run in the epoch phase under way
         self._last: Event | None = None
         self.subscribers: list = []
         plan = self.plan
         self._step_index = {c.node: i for i, c in enumerate(plan.step)}
+        self._epoch_nodes = frozenset(c.node for c in plan.epoch)
+        self._checks_all = False
         self._producer = {}  # slot -> node
         for call in plan.calls.values():
             for slot in call.outputs:
@@ -143,22 +146,20 @@ class Debugger:
                     self._by_node.setdefault(ref.node, []).append(cond)
             else:
                 self._per_step.append(cond)
+        self._checks_all = bool(self._every or self._per_step)
         self.executor.allow_nonfinite = bool(self._every) or any(
             "nan" in c.text for c in self._conditions.values())
 
     def _hit(self, node: str, executor) -> bool:
         """The executor's breakpoint: tested after each node on the checked path."""
-        rs = executor.rs
-        if node in self._step_index:
-            if rs.node == 1:
-                self._epoch_fresh.clear()
-        else:
+        if node in self._epoch_nodes:
             self._epoch_fresh.add(node)
         if node in self._nodes:
             return True
         conds = self._by_node.get(node)
-        if conds is None and not self._every and not (self._per_step and rs.node == 1):
+        if conds is None and not self._checks_all:
             return False
+        rs = executor.rs
         V = rs.V
         every = [V[s] for s in self._outputs[node]]
         lookup = self._lookup
@@ -214,6 +215,8 @@ class Debugger:
         if event.kind in ("step", "epoch"):
             self._at_boundary = True
             self._record(self.executor.snapshot())
+            if event.kind == "epoch":
+                self._epoch_fresh.clear()
         elif event.kind == "done":
             self._at_boundary = True
         elif event.kind in ("node", "break"):
@@ -233,19 +236,22 @@ class Debugger:
 
     @property
     def history_bytes(self) -> int:
-        return sum(self._costs)
+        """What the kept boundaries hold, in bytes (at most the budget, but for the newest)."""
+        return self._bytes
 
     def _record(self, snap: RunState) -> None:
         snaps, costs = self._snapshots, self._costs
         while snaps and snaps[-1].steps >= snap.steps:  # a new future replaces the old
             snaps.pop()
-            costs.pop()
+            self._bytes -= costs.pop()
         costs.append(_cost(snap, snaps[-1] if snaps else None))
         snaps.append(snap)
-        while len(snaps) > 1 and sum(costs) > self.budget:
+        self._bytes += costs[-1]
+        while len(snaps) > 1 and self._bytes > self.budget:
             snaps.pop(0)
-            costs.pop(0)
+            self._bytes -= costs.pop(0) + costs[0]
             costs[0] = _cost(snaps[0], None)
+            self._bytes += costs[0]
 
     def goto(self, index: int) -> None:
         """Restore the boundary `history[index]`."""
@@ -340,11 +346,9 @@ class Debugger:
 
 def _cost(snap: RunState, before: RunState | None) -> int:
     """Bytes of the arrays in `snap` not shared with `before`."""
-    total = 0
     old = before.V if before is not None else [None] * len(snap.V)
-    for value, prev in zip(snap.V, old):
-        if value is not prev:
-            total += _nbytes(value)
+    array = np.ndarray
+    total = sum(v.nbytes for v, p in zip(snap.V, old) if v is not p and type(v) is array)
     if snap.batches is not None and (before is None or snap.batches is not before.batches):
         total += sum(_nbytes(v) for batch in snap.batches for v in batch)
     return total

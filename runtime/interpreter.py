@@ -151,7 +151,8 @@ class Interpreter:
             batches = rs.batches
             while rs.step_in_epoch < len(batches):
                 self._apply_pending()
-                if self.watch or self.breakpoint is not None or rs.steps == 0 or rs.node:
+                if self.watch or self.breakpoint is not None or rs.steps == 0 or rs.node \
+                        or self._checks_gradients:
                     yield from self._checked_step(batches[rs.step_in_epoch])
                 else:
                     self._fast_steps(batches)
@@ -191,6 +192,9 @@ class Interpreter:
         fns = [self._function(c) for c in plan.step]
         fns += [self._function(c)[0] for c in plan.step_reduces]
         self._step_fn, _ = compile_step(plan, fns)
+        # a gradient check re-runs nodes on the run state's slots, which the fast path writes
+        # only at a step's end: such a graph steps on the checked path
+        self._checks_gradients = any(c.type.part == "gradcheck" for c in plan.step)
 
     def _function(self, call: Call):
         if call.node not in self._functions:

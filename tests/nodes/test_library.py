@@ -27,6 +27,7 @@ CATALOGUE = {  # DESIGN.md's node catalogue (and optional ports added): type -> 
     "view.value": (("value",), ()),
     "view.plot": (("value",), ()),
     "view.heatmap": (("value",), ()),
+    "debug.gradcheck": (("loss", "param", "grad"), ("rel_error",)),
 }
 MAX_MODULE_LINES = 120  # STYLE.md: a node file past this holds two concepts
 
