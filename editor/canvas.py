@@ -20,7 +20,7 @@ from . import clipboard, commands
 from .compat import NodeItem, PipeItem, PortItem, new_node_graph
 from .nodes_view import (DELAYED_COLOUR, GradNode, SliderWidget, StatusFrame, ValueWidget,
                          category_colour, dress, embed)
-from .values import describe
+from .values import describe, read
 
 TYPE_MIME = "application/x-gradhopper-type"
 DELAYED_WIRE = ((*DELAYED_COLOUR, 255), 1)  # colour, NodeGraphQt's PipeEnum.DRAW_TYPE_DASHED
@@ -50,6 +50,8 @@ class Canvas(QtCore.QObject):
         self.shown: dict[str, ValueWidget] = {}
         self.backdrops: list = []
         self.executor = lambda: None  # set by the window: the run whose values tooltips show
+        self.debugger = lambda: None  # ...and its debugger, which knows which values are stale
+        self.port_menu = lambda end, menu: None  # adds to a port's or a wire's context menu
         self._refit = QtCore.QTimer(self, singleShot=True, interval=0)
         self._refit.timeout.connect(self._fit_backdrops)
         v = self.viewer
@@ -542,23 +544,20 @@ class Canvas(QtCore.QObject):
                 frame.set_status(status)
 
     def port_text(self, item) -> str | None:
-        """What a tooltip says about a port or a wire: its last value."""
+        """What a tooltip says about a port or a wire: its last value, stale or not."""
+        end = self.port_at(item)
+        if end is None:
+            return None
+        value, stale = read(self.executor(), self.debugger(), *end)
+        return f"{end[0]}.{end[1]}\n{describe(value, stale=stale)}"
+
+    def port_at(self, item) -> tuple[str, str, str] | None:
+        """(node id, port, "in"/"out") of a port item, or of a wire's output end."""
         if isinstance(item, PipeItem):
             item = item.output_port
         if not isinstance(item, PortItem):
             return None
-        node_id = self._uid(item.node)
-        executor = self.executor()
-        value = None
-        if executor is not None:
-            try:
-                if item.port_type == "out":
-                    value = executor.value(Endpoint(node_id, item.name))
-                else:
-                    value = executor.input_value(node_id, item.name)
-            except (KeyError, ValueError, IndexError, GradhopperError):
-                value = None
-        return f"{node_id}.{item.name}\n{describe(value)}"
+        return self._uid(item.node), item.name, "out" if item.port_type == "out" else "in"
 
     def eventFilter(self, obj, event) -> bool:
         kind = event.type()
@@ -570,6 +569,15 @@ class Canvas(QtCore.QObject):
             v.CTRL_state = mods == Mod.ControlModifier
             v.SHIFT_state = bool(mods & Mod.ShiftModifier)
             v.ALT_state = bool(mods & Mod.AltModifier)
+        if kind == QtCore.QEvent.Type.ContextMenu and obj is self.viewer.viewport():
+            scene_pos = self.viewer.mapToScene(event.pos())
+            ends = [e for e in map(self.port_at, self.viewer.scene().items(scene_pos)) if e]
+            if ends:
+                menu = QtWidgets.QMenu(self.viewer)
+                self.port_menu(ends[0], menu)
+                if menu.actions():
+                    menu.exec(event.globalPos())
+                    return True
         if kind == QtCore.QEvent.Type.ToolTip and obj is self.viewer.viewport():
             scene_pos = self.viewer.mapToScene(event.pos())
             for item in self.viewer.scene().items(scene_pos):

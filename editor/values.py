@@ -1,11 +1,44 @@
-"""A value from a port as a few lines of text: what a tooltip and a `view.value` node show."""
+"""A value from a port as a few lines of text: what a tooltip, the watch panel and a
+`view.value` node show. A value not computed in the current step says so, with the step it
+comes from (DESIGN: never silently as current)."""
 from __future__ import annotations
 
 import numpy as np
 
+from gradhopper.runtime.errors import GradhopperError
+from gradhopper.runtime.graph import Endpoint
 
-def describe(value, numbers: int = 6) -> str:
-    """Shape, min/max and the first few numbers; a scalar as itself."""
+
+def read(executor, debugger, node_id: str, port: str, side: str = "out"):
+    """(value, stale) of an output port, or of an input port's wire; stale is None or the step
+    the value comes from. (None, None) where there is no run or no such port."""
+    if executor is None:
+        return None, None
+    end = Endpoint(node_id, port)
+    if side != "out":
+        edge = executor.plan.graph.edge_into(end)
+        if edge is None:
+            return None, None
+        end = edge.src
+    try:
+        if debugger is not None:
+            return debugger.value(end)
+        return executor.value(end), None
+    except (KeyError, ValueError, IndexError, GradhopperError):
+        return None, None
+
+
+def stale_note(stale) -> str:
+    return "" if stale is None else f"stale: from step {stale}"
+
+
+def describe(value, numbers: int = 6, stale=None) -> str:
+    """Shape, min/max and the first few numbers; a scalar as itself; and whether it is stale."""
+    text = _describe(value, numbers)
+    return text if stale is None or value is None else f"{text}\n{stale_note(stale)}"
+
+
+def _describe(value, numbers: int) -> str:
     if value is None:
         return "no value yet: run the graph"
     if isinstance(value, (bool, np.bool_)):

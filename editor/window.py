@@ -16,6 +16,7 @@ from gradhopper.runtime.graph import Graph
 from gradhopper.runtime.registry import default_registry
 
 from .canvas import Canvas
+from .debugview import Debugging
 from .files import RecentFiles, load_for_editing
 from .inspector import Inspector
 from .palette import Palette
@@ -52,6 +53,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.findChild(QtWidgets.QDockWidget, "plots").raise_()
         self.run_controls = RunControls(self.runner, self.canvas, self.plots, self)
         self.addToolBar(self.run_controls.toolbar)
+        self.debugging = Debugging(self.runner, self.canvas, self.run_controls, self)
+        self._dock("Watch", self.debugging.watch, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.welcome: Welcome | None = None
         self._wire_signals()
         self._build_menus()
@@ -69,7 +72,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return dock
 
     def _wire_signals(self) -> None:
-        for source in (self.canvas, self.inspector, self.run_controls):
+        for source in (self.canvas, self.inspector, self.run_controls, self.debugging):
             source.message.connect(self.show_message)
         self.canvas.selection_changed.connect(
             lambda ids: self.inspector.show_node(ids[0] if len(ids) == 1 else None))
@@ -114,6 +117,7 @@ class MainWindow(QtWidgets.QMainWindow):
             shortcut.activated.connect(slot)
         run = bar.addMenu("&Run")
         run.addActions(list(self.run_controls.actions.values()))
+        run.addActions([self.debugging.break_action, self.debugging.conditions_action])
         run.addSeparator()
         self._add(run, "S&weep…", None, self.open_sweep)
         run.addSeparator()
@@ -148,6 +152,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.graph.unsubscribe(self._on_graph)
         self.graph = graph
         self.runner.set_graph(graph)
+        self.debugging.set_graph(graph)
         self.inspector.set_graph(graph)
         self.plots.set_graph(graph)
         self.learning_views.set_graph(graph)

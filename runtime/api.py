@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import atomicwrite, overrides
+from .debugger import Debugger
 from .errors import GradhopperError, GraphError, NonFiniteError
 from .executor import Event, Executor
 from .fileformat import dumps, load as load_file, loads
@@ -193,6 +194,7 @@ class Run:
             self.runner = runner_for(plan, engine, epochs=epochs, say=say)
         self.executor: Executor = getattr(self.runner, "executor", self.runner)
         self._reported = reported(plan)
+        self._debugger: Debugger | None = None
 
     def __repr__(self) -> str:
         return (f"<gh.Run {self.plan.graph.name!r}: epoch {self.epoch}/{self.epochs}, "
@@ -214,9 +216,28 @@ class Run:
         self.executor.watch = until == "node"
         return self.executor.advance(until, steps)
 
-    def step(self) -> Event | None:
-        """Finish the current step, or run one whole step from a step boundary."""
-        return self.advance("step", steps=1)
+    def step(self, what: str = "step") -> Event:
+        """`step("node")` runs the next node; `step()` finishes the current step (or runs one
+        whole step from a step boundary). Stepping goes through `debugger`, so breakpoints stop
+        it and `back` can undo it."""
+        if what not in ("node", "step"):
+            raise GradhopperError(f"step({what!r}): expected 'node' or 'step'")
+        return self.debugger.step() if what == "node" else self.debugger.next()
+
+    def back(self, n: int = 1) -> None:
+        """Go back `n` step boundaries, exactly (Debugger.back)."""
+        self.debugger.back(n)
+
+    @property
+    def debugger(self) -> Debugger:
+        """The run's debugger (runtime/debugger.py), attached at first use: breakpoints, the
+        verbs, stale values, history. From then on every step takes the checked path."""
+        if self.runner is not self.executor:
+            raise GradhopperError("the compiled engine runs to the end or a number of "
+                                  "steps; start() a run on the interpreter to step it")
+        if self._debugger is None:
+            self._debugger = Debugger(self.executor)
+        return self._debugger
 
     def set(self, target: str, value) -> None:
         """Change a parameter mid-run, `run.set("learning_rate.value", 0.1)`: checked now, in
@@ -239,6 +260,7 @@ class Run:
     epoch = property(lambda self: self.executor.epoch)
     steps = property(lambda self: self.executor.steps)
     finished = property(lambda self: self.executor.finished)
+    stopped = property(lambda self: self.executor.stopped)  # which run.stop ended it, or None
 
     @property
     def history(self) -> list[dict[str, float]]:

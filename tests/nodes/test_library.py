@@ -33,6 +33,7 @@ CATALOGUE = {  # DESIGN.md's node catalogue (and optional ports added): type -> 
     "view.probabilities": (("prediction", "target"), ()),
     "view.histogram": (("value",), ()),
     "view.image": (("value",), ()),
+    "debug.gradcheck": (("loss", "param", "grad"), ("rel_error",)),
 }
 MAX_MODULE_LINES = 120  # STYLE.md: a node file past this holds two concepts
 
