@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .condition import Condition, ConditionError, parse
+from .condition import Condition, ConditionError, parse, tokenize
 from .errors import GradhopperError
 from .gradcheck import check_state
 from .graph import Endpoint
@@ -147,8 +147,8 @@ class Debugger:
             else:
                 self._per_step.append(cond)
         self._checks_all = bool(self._every or self._per_step)
-        self.executor.allow_nonfinite = bool(self._every) or any(
-            "nan" in c.text for c in self._conditions.values())
+        self.executor.allow_nonfinite = any(  # a NaN is then the breakpoint's to find
+            _reads_nan(self._conditions[b.id]) for b in on if b.id in self._conditions)
 
     def _hit(self, node: str, executor) -> bool:
         """The executor's breakpoint: tested after each node on the checked path."""
@@ -342,6 +342,11 @@ class Debugger:
         """Relative error per entry of state `node`'s value: the graph's gradient wire for it
         against central finite differences of the loss, on the step under way (or the next)."""
         return check_state(self.executor, node, eps)
+
+
+def _reads_nan(condition: Condition) -> bool:
+    """`any nan` or `nan(...)`: the condition looks for NaNs, so the run must let them be."""
+    return any(t.kind == "word" and t.text == "nan" for t in tokenize(condition.text))
 
 
 def _cost(snap: RunState, before: RunState | None) -> int:

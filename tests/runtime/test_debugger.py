@@ -201,3 +201,16 @@ def test_relative_errors_against_a_known_gradient():
     wrong[1, 0] *= 1.1
     errors = relative_errors(param, wrong, loss_at)
     assert abs(errors[1, 0] - 0.1 / 1.1) < 1e-8 and np.delete(errors, 2).max() < 1e-8
+
+
+def test_nan_of_a_port_breaks_where_it_turns_nan_and_without_one_the_run_names_it():
+    g = linear(lr=40.0, epochs=400)
+    d = debugger(g)
+    d.add_break(condition="any nan")
+    first = d.cont()
+    d2 = debugger(g)
+    bp = d2.add_break(condition=f"nan({first.node}.{g.plan().calls[first.node].type.outputs[0].name})")
+    assert d2.cont() == first
+    d2.delete(bp.id)
+    with pytest.raises(GradhopperError, match="NaN or infinite"):
+        d2.cont()  # no breakpoint looks for NaNs now: the run stops on the next one
