@@ -20,6 +20,7 @@ from . import clipboard, commands
 from .compat import NodeItem, PipeItem, PortItem, new_node_graph
 from .nodes_view import (DELAYED_COLOUR, GradNode, SliderWidget, StatusFrame, ValueWidget,
                          category_colour, dress, embed)
+from . import values
 from .values import describe
 
 TYPE_MIME = "application/x-gradhopper-type"
@@ -331,29 +332,9 @@ class Canvas(QtCore.QObject):
         return False
 
     def _shape_refusal(self, src: Endpoint, dst: Endpoint) -> str | None:
-        """Shapes are known once the graph has run: test the node's check with them."""
-        executor = self.executor()
-        nt = self.node_type(self.graph.nodes[dst.node])
-        if executor is None or nt.check is None:
-            return None
-        try:
-            args = []
-            for port in (p for p in nt.inputs if not p.delayed):
-                if port.name == dst.port:
-                    args.append(executor.value(src))
-                elif self.graph.edge_into(Endpoint(dst.node, port.name)) is not None:
-                    args.append(executor.value(self.graph.edge_into(
-                        Endpoint(dst.node, port.name)).src))
-                else:
-                    args.append(None)
-            if any(a is None for a, p in zip(args, nt.inputs) if not p.optional):
-                return None
-            nt.check(*args)
-        except GradhopperError as exc:
-            return f"shapes do not fit (last run): {exc.message}"
-        except Exception:  # values from an older graph: no verdict
-            return None
-        return None
+        """Shapes are inferred before any run (runtime/shapes.py): test the node's check."""
+        why = values.shapes(self.graph, self.registry).refusal(self.graph, src, dst)
+        return None if why is None else f"shapes do not fit: {why}"
 
     def _connection_changed(self, disconnected, connected) -> None:
         removed, added = [], []
@@ -558,7 +539,13 @@ class Canvas(QtCore.QObject):
                     value = executor.input_value(node_id, item.name)
             except (KeyError, ValueError, IndexError, GradhopperError):
                 value = None
-        return f"{node_id}.{item.name}\n{describe(value)}"
+        if item.port_type == "out":
+            end = Endpoint(node_id, item.name)
+        else:
+            edge = self.graph.edge_into(Endpoint(node_id, item.name))
+            end = edge.src if edge is not None else None
+        inferred = values.shapes(self.graph, self.registry).shape(end) if end else None
+        return f"{node_id}.{item.name}  {values.shape_text(inferred)}\n{describe(value)}"
 
     def eventFilter(self, obj, event) -> bool:
         kind = event.type()
@@ -574,6 +561,8 @@ class Canvas(QtCore.QObject):
             scene_pos = self.viewer.mapToScene(event.pos())
             for item in self.viewer.scene().items(scene_pos):
                 text = self.port_text(item)
+                if text is None and isinstance(item, NodeItem) and self.graph is not None:
+                    text = values.node_text(self.graph, self.registry, self._uid(item))
                 if text is not None:
                     QtWidgets.QToolTip.showText(event.globalPos(), text, self.viewer)
                     return True

@@ -24,10 +24,10 @@ from .registry import Registry
 
 
 def shape_text(shape) -> str:
-    """(210, 7) as text; a scalar as "scalar"; unknown as "?"."""
+    """(210, 7) or (5,) as text; a scalar as "scalar"; unknown as "?"."""
     if shape is None:
         return "?"
-    return "scalar" if shape == () else "(" + ", ".join(str(d) for d in shape) + ")"
+    return "scalar" if shape == () else str(tuple(shape))
 
 
 def shape_of(value):
