@@ -21,6 +21,9 @@ from .compat import NodeItem, PipeItem, PortItem, new_node_graph
 from .nodes_view import (DELAYED_COLOUR, GradNode, SliderWidget, StatusFrame, ValueWidget,
                          category_colour, dress, embed)
 from . import values
+from .diagnosis import Diagnosis
+from .plots import REDRAW_S
+from .thumbnails import Thumbnails
 from .values import describe
 
 TYPE_MIME = "application/x-gradhopper-type"
@@ -53,6 +56,10 @@ class Canvas(QtCore.QObject):
         self.executor = lambda: None  # set by the window: the run whose values tooltips show
         self._refit = QtCore.QTimer(self, singleShot=True, interval=0)
         self._refit.timeout.connect(self._fit_backdrops)
+        self.thumbnails, self.diagnosis = Thumbnails(self), Diagnosis(self)
+        self._watch = QtCore.QTimer(self, interval=int(REDRAW_S * 1000))
+        self._watch.timeout.connect(self.watch_run)
+        self._watch.start()
         v = self.viewer
         v.connection_changed.connect(self._connection_changed)
         v.connection_sliced.connect(lambda pairs: self._connection_changed(pairs, []))
@@ -86,6 +93,7 @@ class Canvas(QtCore.QObject):
         self.ng.clear_session()
         self.ng.undo_stack().clear()
         self.views.clear(), self.frames.clear(), self.sliders.clear(), self.shown.clear()
+        self.thumbnails.clear(), self.diagnosis.clear()
         self.backdrops = []
         if graph is None:
             return
@@ -238,7 +246,8 @@ class Canvas(QtCore.QObject):
             self._add_view(data["node"])
         elif kind == "node_removed":
             node_id = data["node"].id
-            for table in (self.frames, self.sliders, self.shown):
+            for table in (self.frames, self.sliders, self.shown, self.thumbnails.items,
+                          self.diagnosis.badges):
                 table.pop(node_id, None)
             self.ng.delete_node(self.views.pop(node_id), push_undo=False)
         elif kind == "edge_added":
@@ -264,7 +273,8 @@ class Canvas(QtCore.QObject):
             self._refit.start()
         elif kind == "node_renamed":
             node, old = data["node"], data["old"]
-            for table in (self.views, self.frames, self.sliders, self.shown):
+            for table in (self.views, self.frames, self.sliders, self.shown,
+                          self.thumbnails.items, self.diagnosis.badges):
                 if old in table:
                     table[node.id] = table.pop(old)
             view = self.views[node.id]
@@ -522,6 +532,13 @@ class Canvas(QtCore.QObject):
             if ids is None or node_id in ids:
                 frame.set_status(status)
 
+    def watch_run(self, final: bool = False) -> None:
+        """Thumbnails and the per-epoch checks of the run shown, on the redraw timer (off the
+        hot path); before any run, the wiring checks that shapes allow."""
+        executor = self.executor()
+        self.thumbnails.refresh(executor, final)
+        self.diagnosis.refresh(executor)
+
     def port_text(self, item) -> str | None:
         """What a tooltip says about a port or a wire: its last value."""
         if isinstance(item, PipeItem):
@@ -579,6 +596,7 @@ class Canvas(QtCore.QObject):
 
 
 SLIDER_PARAMS = ("value", "min", "max", "step")
+MAX_TICKS = 1_000_000  # a range of more steps than this (max 1e300) moves in coarser ones
 
 
 def _slider_params(nt, node: Node) -> dict:
@@ -588,6 +606,8 @@ def _slider_params(nt, node: Node) -> dict:
         if isinstance(p[key], bool) or not isinstance(p[key], (int, float)) \
                 or not math.isfinite(p[key]):
             p[key] = nt.param(key).default
+    if p["step"] > 0 and (p["max"] - p["min"]) / p["step"] > MAX_TICKS:  # QSlider takes an int
+        p["step"] = (p["max"] - p["min"]) / MAX_TICKS
     return p
 
 

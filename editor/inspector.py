@@ -15,6 +15,7 @@ from gradhopper.runtime.errors import GradhopperError
 from gradhopper.runtime.graph import Graph
 
 from . import commands, values
+from .diagnosis import notes
 
 
 NOT_SET = "(not set)"  # an optional choice left empty: what the file holds, and what runs
@@ -150,7 +151,8 @@ class Inspector(QtWidgets.QScrollArea):
         if nt is not None:
             self._about.setText("\n".join(t for t in (
                 values.formula(nt, params),
-                values.port_shapes(self.graph, self.registry, self.node_id)) if t))
+                values.port_shapes(self.graph, self.registry, self.node_id),
+                "⚠ " + notes(self.graph).get(self.node_id, "")) if t.strip("⚠ ")))
         for name, editor in self._editors.items():
             value = params.get(name, nt.param(name).default if nt else None)
             editor.blockSignals(True)
