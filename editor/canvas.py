@@ -102,7 +102,7 @@ class Canvas(QtCore.QObject):
         get_unique_name = self.ng.get_unique_name
         self.ng.get_unique_name = lambda name: name  # our ids are unique; its check is O(n^2)
         try:
-            with _collector_paused():
+            with _collector_paused(), _tooltips_unset():
                 with _layout_deferred():
                     unplaced = [n for n in graph.nodes.values() if not self._add_view(n)]
                 for node_id, view in self.views.items():
@@ -188,12 +188,7 @@ class Canvas(QtCore.QObject):
                                    pos=pos or [0.0, 0.0], push_undo=False)
         view.set_property("uid", node.id, push_undo=False)
         dress(view, *self._ports(node))
-        self.views[node.id] = view
-        if nt is None:
-            view.view.setToolTip(f"{node.type} is not installed: this placeholder keeps the "
-                                 "node's parameters and wires, and saves them unchanged")
-        else:
-            view.view.setToolTip(f"{node.type}: {nt.doc}")
+        self.views[node.id] = view  # its tooltip is values.node_text, made when asked
         if nt is not None and nt.widget == "slider":
             p = _slider_params(nt, node)
             slider = SliderWidget(view.view, p["min"], p["max"], p["step"], p["value"])
@@ -647,6 +642,19 @@ def _layout_deferred():
         yield
     finally:
         NodeItem.draw_node = draw_node
+
+
+@contextlib.contextmanager
+def _tooltips_unset():
+    """NodeGraphQt sets a tooltip on every node and port as it is made (7,000 calls for 500
+    nodes); the canvas's event filter answers tooltips itself (port_text, node_text)."""
+    for cls in (NodeItem, PortItem):
+        cls.setToolTip = lambda self, text: None
+    try:
+        yield
+    finally:
+        for cls in (NodeItem, PortItem):
+            del cls.setToolTip
 
 
 @contextlib.contextmanager

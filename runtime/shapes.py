@@ -67,7 +67,7 @@ class Shapes:
         return self
 
     def inputs_of(self, graph: Graph, node_id: str) -> list:
-        nt = self.registry.get(graph.nodes[node_id].type)
+        nt = _type(self.registry, graph, node_id)
         args = []
         for port in nt.inputs:
             if port.delayed:
@@ -78,9 +78,9 @@ class Shapes:
 
     def refusal(self, graph: Graph, src: Endpoint, dst: Endpoint) -> str | None:
         """Why `src` cannot feed `dst` for its shape (one line, ports named), or None if it can."""
-        nt = self.registry.get(graph.nodes[dst.node].type)
-        port = nt.input(dst.port)
-        if nt.check is None or port is None or port.delayed or src not in self.values:
+        nt = _type(self.registry, graph, dst.node)
+        port = nt.input(dst.port) if nt is not None else None
+        if port is None or nt.check is None or port is None or port.delayed or src not in self.values:
             return None
         ports = [p.name for p in nt.inputs if not p.delayed]
         args = self.inputs_of(graph, dst.node)
@@ -102,8 +102,8 @@ class Shapes:
 
     def _node(self, graph: Graph, node_id: str) -> None:
         node = graph.nodes[node_id]
-        nt = self.registry.get(node.type)
-        if nt.role == "view":
+        nt = _type(self.registry, graph, node_id)
+        if nt is None or nt.role == "view":  # a placeholder's outputs are unknown
             return
         args = self.inputs_of(graph, node_id)
         key = (nt.identifier, repr(sorted(node.params.items())), tuple(id(a) for a in args),
@@ -157,6 +157,12 @@ class Shapes:
         return None
 
 
+def _type(registry: Registry, graph: Graph, node_id: str) -> NodeType | None:
+    """The node's type, or None for a placeholder (a type not installed)."""
+    type_id = graph.nodes[node_id].type
+    return registry.get(type_id) if type_id in registry else None
+
+
 def _ancestors(graph: Graph, registry: Registry, nodes) -> set[str]:
     seen, todo = set(), list(nodes)
     while todo:
@@ -164,7 +170,8 @@ def _ancestors(graph: Graph, registry: Registry, nodes) -> set[str]:
         if node in seen or node not in graph.nodes:
             continue
         seen.add(node)
-        for port in registry.get(graph.nodes[node].type).inputs:
+        nt = _type(registry, graph, node)
+        for port in nt.inputs if nt is not None else ():
             edge = graph.edge_into(Endpoint(node, port.name))
             if edge is not None and not port.delayed:
                 todo.append(edge.src.node)
@@ -175,8 +182,8 @@ def _order(graph: Graph, registry: Registry) -> list[str]:
     """The nodes in dependency order over the live (not delayed) wires; [] on a cycle."""
     sorter = TopologicalSorter({n: () for n in graph.nodes})
     for edge in graph.edges:
-        nt = registry.get(graph.nodes[edge.dst.node].type)
-        port = nt.input(edge.dst.port)
+        nt = _type(registry, graph, edge.dst.node)
+        port = nt.input(edge.dst.port) if nt is not None else None
         if port is not None and not port.delayed and edge.src.node in graph.nodes:
             sorter.add(edge.dst.node, edge.src.node)
     try:

@@ -67,3 +67,13 @@ def test_unknown_shapes_never_refuse():
     g.add("W", "param.tensor", shape=[5, 3])
     g.connect("W.value", "sum.W")  # x not wired yet: nothing to judge against
     assert shape_text(None) == "?" and shape_text(()) == "scalar"
+
+
+def test_a_placeholder_has_unknown_shapes():
+    plan = sample_plan("xor")
+    model = plan.graph.copy()
+    model.nodes["loss"].type = "acme.not_installed"
+    shapes = Shapes(plan.registry).infer(model)
+    assert shapes.shape(Endpoint("loss", "grad")) is None
+    assert shapes.shape(Endpoint("output", "a")) == (1, 2)
+    assert shapes.refusal(model, Endpoint("output", "a"), Endpoint("loss", "prediction")) is None
