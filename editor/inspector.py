@@ -150,7 +150,7 @@ class Inspector(QtWidgets.QScrollArea):
             if self.graph.nodes[self.node_id].type in self.registry else None
         if nt is not None:
             self._about.setText("\n".join(t for t in (
-                values.formula(nt, params),
+                values.formula(nt, params, values.fed(self.graph, self.node_id)),
                 values.port_shapes(self.graph, self.registry, self.node_id),
                 "⚠ " + notes(self.graph).get(self.node_id, "")) if t.strip("⚠ ")))
         for name, editor in self._editors.items():

@@ -48,14 +48,23 @@ def shapes(graph, registry) -> Shapes:
     return found.infer(graph)
 
 
-def formula(nt, params) -> str:
-    """The type's formula for these parameters ("" if it declares none or they do not fit)."""
+def formula(nt, params, sources: dict | None = None) -> str:
+    """The type's formula for these parameters ("" if it declares none or they do not fit).
+    `sources` maps a connected input to its source: an input named as a parameter overrides it
+    (optim.sgd's lr), so the formula names the source instead of the unused value."""
     if nt is None or nt.formula is None:
         return ""
     try:
-        return nt.formula(nt.resolve_params(params))
+        resolved = nt.resolve_params(params)
     except GradhopperError:
         return ""
+    resolved.update({k: v for k, v in (sources or {}).items() if k in resolved})
+    return nt.formula(resolved)
+
+
+def fed(graph, node_id: str) -> dict[str, str]:
+    """Each connected input of the node -> "source.port"."""
+    return {e.dst.port: str(e.src) for e in graph.edges if e.dst.node == node_id}
 
 
 def port_shapes(graph, registry, node_id: str) -> str:
@@ -81,6 +90,6 @@ def node_text(graph, registry, node_id: str) -> str:
         return (f"{node.type} is not installed: this placeholder keeps the node's parameters "
                 "and wires, and saves them unchanged")
     nt = registry.get(node.type)
-    lines = [f"{node_id}: {node.type}", formula(nt, node.params),
+    lines = [f"{node_id}: {node.type}", formula(nt, node.params, fed(graph, node_id)),
              port_shapes(graph, registry, node_id), nt.doc]
     return "\n".join(line for line in lines if line)

@@ -35,10 +35,12 @@ def loss(params) -> str:
 
 
 def sgd(params) -> str:
+    """lr may be the name of what feeds the lr input (the editor passes it so)."""
     lr, m = params["lr"], params["momentum"]
+    lr = f"{lr:g}" if isinstance(lr, float) else lr
     if m == 0.0:
-        return f"next = param - {lr:g} * grad"
-    return f"velocity = {m:g} * velocity + grad; next = param - {lr:g} * velocity"
+        return f"next = param - {lr} * grad"
+    return f"velocity = {m:g} * velocity + grad; next = param - {lr} * velocity"
 
 
 def weighted_sum_shapes(params, shapes) -> tuple:

@@ -80,7 +80,7 @@ class Shapes:
         """Why `src` cannot feed `dst` for its shape (one line, ports named), or None if it can."""
         nt = _type(self.registry, graph, dst.node)
         port = nt.input(dst.port) if nt is not None else None
-        if port is None or nt.check is None or port is None or port.delayed or src not in self.values:
+        if port is None or nt.check is None or port.delayed or src not in self.values:
             return None
         ports = [p.name for p in nt.inputs if not p.delayed]
         args = self.inputs_of(graph, dst.node)
