@@ -82,3 +82,20 @@ def test_badges_say_why_it_does_not_learn(window, wait_idle):
     assert notes(g)["update_W1"] == badges["update_W1"].text()[2:]
     window.inspector.show_node("update_W1")
     assert window.inspector._about.text().splitlines()[-1] == badges["update_W1"].text()
+
+
+def test_on_by_default_only_under_a_hundred_nodes():
+    from types import SimpleNamespace
+
+    from gradhopper.editor.thumbnails import AUTO_LIMIT, Thumbnails
+    from gradhopper.runtime.graph import Graph, Node
+
+    graph = Graph("many")
+    for i in range(AUTO_LIMIT - 1):
+        graph.add_node(Node(f"n{i}", "input.number"))
+    thumbs = Thumbnails(SimpleNamespace(graph=graph))
+    assert thumbs.visible()
+    graph.add_node(Node("last", "input.number"))
+    assert not thumbs.visible()
+    thumbs.chosen = True  # the View menu's choice wins
+    assert thumbs.visible()
