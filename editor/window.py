@@ -111,6 +111,10 @@ class MainWindow(QtWidgets.QMainWindow):
         view = bar.addMenu("&View")
         self._add(view, "&Fit graph (F)", None, self.canvas.fit)
         self._add(view, "Find a node type (Tab)", None, self.palette.focus_search)
+        thumbs = view.addAction("&Thumbnails on nodes")  # on by default below 100 nodes
+        thumbs.setCheckable(True)
+        view.aboutToShow.connect(lambda: thumbs.setChecked(self.canvas.thumbnails.visible()))
+        thumbs.triggered.connect(self.canvas.thumbnails.set_visible)
         for key, slot in (("Tab", self.palette.focus_search), ("F", self.canvas.fit)):
             shortcut = QtGui.QShortcut(QtGui.QKeySequence(key), self.canvas.widget)
             shortcut.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)

@@ -21,12 +21,13 @@ import numpy as np
 
 from . import atomicwrite, overrides
 from .debugger import Debugger
-from .errors import GradhopperError, GraphError, NonFiniteError
+from .errors import GradhopperError, GraphError, NonFiniteError, ShapeError
 from .executor import Event, Executor
 from .fileformat import dumps, load as load_file, loads
 from .graph import Endpoint, Graph as Model, Node, no_port_message
 from .planner import Plan, plan as make_plan
 from .registry import Registry, default_registry
+from .shapes import Shapes
 from .reported import metrics, reported
 
 UNTIL = ("node", "step", "epoch", "done")
@@ -124,9 +125,18 @@ class Graph:
         self.model.add_node(Node(node_id, kind.identifier, params))
 
     def connect(self, src: str, dst: str) -> None:
-        """Wire an output to an input: `g.connect("W1.value", "hidden_sum.W")`."""
+        """Wire an output to an input: `g.connect("W1.value", "hidden_sum.W")`. A wire whose
+        shape does not fit (runtime/shapes.py, inferred from what is wired so far) is refused."""
         src_end, dst_end = Endpoint.parse(src), Endpoint.parse(dst)
         self.model.connect(src_end, dst_end, self.registry)
+        shapes = self.__dict__.setdefault("_shapes", Shapes(self.registry))
+        why = shapes.infer(self.model, around=(src_end.node, dst_end.node)).refusal(
+            self.model, src_end, dst_end)
+        if why is not None:
+            self.model.disconnect(dst_end)
+            error = ShapeError(dst_end.port, why)
+            error.node = dst_end.node
+            raise error
 
     def disconnect(self, dst: str) -> None:
         """Remove the wire into an input (`node.port`); one that has none is an error."""
