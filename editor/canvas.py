@@ -13,10 +13,12 @@ import math
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gradhopper.runtime.clusters import is_cluster
 from gradhopper.runtime.errors import GradhopperError
 from gradhopper.runtime.graph import Edge, Endpoint, Graph, Node, check_ports
 
 from . import clipboard, commands
+from . import clusters as cluster_view
 from .compat import NodeItem, PipeItem, PortItem, new_node_graph
 from .nodes_view import (DELAYED_COLOUR, GradNode, SliderWidget, StatusFrame, ValueWidget,
                          category_colour, dress, embed)
@@ -163,6 +165,8 @@ class Canvas(QtCore.QObject):
 
     def _ports(self, node: Node):
         nt = self.node_type(node)
+        if is_cluster(node):
+            return cluster_view.ports(node)
         if nt is not None:
             return ([(p.name, p.kind, p.delayed) for p in nt.inputs],
                     [(p.name, p.kind, False) for p in nt.outputs])
@@ -180,7 +184,9 @@ class Canvas(QtCore.QObject):
         view.set_property("uid", node.id, push_undo=False)
         dress(view, *self._ports(node))
         self.views[node.id] = view
-        if nt is None:
+        if is_cluster(node):
+            view.view.setToolTip(cluster_view.tooltip(node))
+        elif nt is None:
             view.view.setToolTip(f"{node.type} is not installed: this placeholder keeps the "
                                  "node's parameters and wires, and saves them unchanged")
         else:
@@ -301,6 +307,8 @@ class Canvas(QtCore.QObject):
             if existing.src == src:
                 return None
             return f"{dst} already has a wire from {existing.src}; drag that one off first"
+        if any(is_cluster(g.nodes[end.node]) for end in (src, dst)):
+            return cluster_view.refusal(g, src, dst, self.registry)
         for end in (src, dst):
             if self.node_type(g.nodes[end.node]) is None:
                 return f"{end.node} is a placeholder ({g.nodes[end.node].type} is not installed)"
@@ -552,7 +560,12 @@ class Canvas(QtCore.QObject):
         value = None
         if executor is not None:
             try:
-                if item.port_type == "out":
+                if node_id in self.graph.nodes and is_cluster(self.graph.nodes[node_id]):
+                    side = "outputs" if item.port_type == "out" else "inputs"
+                    end = cluster_view.inner_end(self.graph, Endpoint(node_id, item.name), side)
+                    value = executor.value(end) if side == "outputs" else \
+                        executor.input_value(end.node, end.port)
+                elif item.port_type == "out":
                     value = executor.value(Endpoint(node_id, item.name))
                 else:
                     value = executor.input_value(node_id, item.name)

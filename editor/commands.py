@@ -184,3 +184,34 @@ class SetGraphField(_Command):
 
     def undo(self):
         self._set(self.old)
+
+
+class Restructure(_Command):
+    """A change of many nodes and wires at once (collapse a cluster, expand it, insert one):
+    redo runs `change(graph)`; undo puts back the nodes, wires and their order as they were,
+    so the file's bytes come back too. `change` is checked on a copy before it is pushed."""
+
+    def __init__(self, graph: Graph, text: str, change):
+        super().__init__(graph, text)
+        self.change = change
+
+    def redo(self):
+        g = self.graph
+        self.nodes = {k: copy.deepcopy(n) for k, n in g.nodes.items()}
+        self.edge_order = list(g.edges)
+        self.change(g)
+
+    def undo(self):
+        g = self.graph
+        for edge in [e for e in g.edges if e not in self.edge_order]:
+            g.disconnect(edge.dst)
+        for node_id in [k for k in g.nodes if k not in self.nodes]:
+            g.remove_node(node_id)
+        for node_id, node in self.nodes.items():
+            if node_id not in g.nodes:
+                g.add_node(copy.deepcopy(node))
+        for edge in self.edge_order:
+            if edge not in g.edges:
+                g.connect(edge.src, edge.dst, extra=edge.extra)
+        g.nodes = {k: g.nodes[k] for k in self.nodes}
+        g.edges[:] = self.edge_order

@@ -274,19 +274,18 @@ def library(graph: Graph) -> dict[str, Node]:
 def instantiate(graph: Graph, cluster: Node, pos=None) -> Node:
     """Add a copy of `cluster` (from any graph) to `graph`, unwired, with fresh ids inside and
     out; its ports keep their meaning under the new inner ids."""
+    taken = set(graph.nodes) | set(owners(graph))
+    node = fresh_inside(cluster, _fresh(cluster.id, taken), taken)
+    if pos is not None:
+        node.ui["pos"] = [round(float(pos[0]), 1), round(float(pos[1]), 1)]
+    return graph.add_node(node)
+
+
+def fresh_inside(cluster: Node, name: str, taken: set) -> Node:
+    """A copy of `cluster` named `name` whose inner ids avoid `taken` (which gains them): what
+    inserting or pasting a cluster adds."""
     rec = copy.deepcopy(record(cluster))
-    taken = set(graph.nodes) | {i for n in graph.nodes.values() if is_cluster(n)
-                                for i in inner_ids(n)}
-
-    def fresh(base: str) -> str:
-        new, k = base, 2
-        while new in taken:
-            new, k = f"{base}_{k}", k + 1
-        taken.add(new)
-        return new
-
-    name = fresh(cluster.id)
-    rename = {raw["id"]: fresh(raw["id"]) for raw in rec["nodes"]}
+    rename = {raw["id"]: _fresh(raw["id"], taken) for raw in rec["nodes"]}
 
     def moved(text: str) -> str:
         end = Endpoint.parse(text)
@@ -300,7 +299,13 @@ def instantiate(graph: Graph, cluster: Node, pos=None) -> Node:
         rec[side] = {_port_name(Endpoint.parse(moved(t))): moved(t)
                      for t in rec[side].values()}
     rec.pop("at", None)  # its places belong to the graph it came from
-    ui = copy.deepcopy(cluster.ui)
-    if pos is not None:
-        ui["pos"] = [round(float(pos[0]), 1), round(float(pos[1]), 1)]
-    return graph.add_node(Node(name, CLUSTER, {}, ui, {"cluster": rec}))
+    return Node(name, CLUSTER, {}, copy.deepcopy(cluster.ui),
+                dict(copy.deepcopy(cluster.extra), cluster=rec))
+
+
+def _fresh(base: str, taken: set) -> str:
+    new, k = base, 2
+    while new in taken:
+        new, k = f"{base}_{k}", k + 1
+    taken.add(new)
+    return new

@@ -173,11 +173,15 @@ class Graph:
             callback(kind, data)
 
     def unique_id(self, base: str) -> str:
+        """`base`, or `base_2`, ...: the first id no node has, inside a cluster or out."""
+        from .clusters import owners  # clusters builds on this module
+
         base = re.sub(r"[^A-Za-z0-9_\-]", "_", base) or "node"
-        if base not in self.nodes:
+        taken = owners(self)
+        if base not in self.nodes and base not in taken:
             return base
         n = 2
-        while f"{base}_{n}" in self.nodes:
+        while f"{base}_{n}" in self.nodes or f"{base}_{n}" in taken:
             n += 1
         return f"{base}_{n}"
 

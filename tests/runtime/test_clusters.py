@@ -221,3 +221,10 @@ def test_the_api_clusters_expands_and_runs_the_same(tmp_path):
         again.expand("loss")
     with pytest.raises(GradhopperError, match="list of node ids"):
         again.cluster("hidden", "c")
+
+
+def test_new_ids_avoid_the_ids_inside_clusters(registry):
+    graph = load(SAMPLES / "wheat_seeds.json", registry)
+    clusters.collapse(graph, FORWARD, "hidden_layer")
+    assert graph.unique_id("hidden") == "hidden_2"
+    assert graph.unique_id("hidden_sum") == "hidden_sum_2"
