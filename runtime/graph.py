@@ -240,7 +240,9 @@ class Graph:
         if not isinstance(new, str) or not _ID.fullmatch(new):
             raise GraphError(f"node id {new!r} must be letters, digits, _ or -, "
                              "starting with a letter or _", node=old)
-        if new in self.nodes:
+        from .clusters import owners
+
+        if new in self.nodes or new in owners(self):
             raise GraphError(f"the id {new!r} is taken by another node", node=old)
         node.id = new
         self.nodes = {(new if k == old else k): n for k, n in self.nodes.items()}

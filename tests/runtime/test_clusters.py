@@ -228,3 +228,29 @@ def test_new_ids_avoid_the_ids_inside_clusters(registry):
     clusters.collapse(graph, FORWARD, "hidden_layer")
     assert graph.unique_id("hidden") == "hidden_2"
     assert graph.unique_id("hidden_sum") == "hidden_sum_2"
+
+
+def test_a_sweep_over_a_clustered_graph_runs_as_over_its_expansion(registry):
+    from gradhopper.runtime.sweep.grid import prepare_graph
+    from gradhopper.runtime.sweep.tasks import run_task
+
+    plain = load(SAMPLES / "wheat_seeds.json", registry)
+    folded = load(SAMPLES / "wheat_seeds.json", registry)
+    clusters.collapse(folded, FORWARD, "hidden_layer")
+    sweeps = [prepare_graph(g, ["hidden.fn=sigmoid,tanh"], folds=2, registry=registry)
+              for g in (plain, folded)]
+    assert [r.sets for r in sweeps[0].runs] == [r.sets for r in sweeps[1].runs]
+    assert len(sweeps[1].runs) == 4
+    for spec in sweeps[0].runs[-1:]:  # the last: tanh inside the cluster, on fold 2
+        results = [run_task(s.text, str(SAMPLES), "wheat_seeds.json", spec.sets, 2)
+                   for s in sweeps]
+        assert results[0]["error"] is None and results[1]["error"] is None
+        assert results[0]["history"] == results[1]["history"]
+
+
+def test_a_node_cannot_be_renamed_to_an_id_inside_a_cluster(registry):
+    graph = load(SAMPLES / "wheat_seeds.json", registry)
+    clusters.collapse(graph, FORWARD, "hidden_layer")
+    with pytest.raises(GradhopperError, match="taken"):
+        graph.rename_node("loss", "hidden")
+    assert "loss" in graph.nodes
