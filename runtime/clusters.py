@@ -117,7 +117,7 @@ def expand(graph: Graph, name: str) -> list[str]:
     node = graph.node(name)
     if not is_cluster(node):
         raise GraphError("is not a cluster", node=name)
-    nodes, edges, node_order, edge_order = _expansion(graph, node)
+    nodes, node_order, edge_order = _expansion(graph, node)
     graph.remove_node(name)
     for inner in nodes:
         graph.add_node(inner)
@@ -130,12 +130,15 @@ def expand(graph: Graph, name: str) -> list[str]:
 
 
 def _expansion(graph: Graph, cluster: Node):
-    """The inner Nodes and Edges and the node ids and edges of the graph once `cluster` is
-    expanded; GraphError if the record's ports or ids do not fit the graph."""
+    """The inner Nodes, and the graph's node ids and edges once `cluster` is expanded;
+    GraphError, before anything changes, if the record's ports or ids do not fit the graph."""
     rec = record(cluster)
     nodes = [fileformat._node(copy.deepcopy(raw), i, []) for i, raw in enumerate(rec["nodes"])]
     inner = {n.id for n in nodes}
     for n in nodes:
+        if not _ID.fullmatch(n.id):
+            raise GraphError("an id must be letters, digits, _ or -, starting with a letter "
+                             "or _", node=f"{cluster.id}/{n.id}")
         if n.id in graph.nodes:
             raise GraphError(f"cluster {cluster.id!r} holds a node whose id is taken outside it",
                              node=n.id)
@@ -184,7 +187,7 @@ def _expansion(graph: Graph, cluster: Node):
             raise GraphError("two edges into one input once the cluster is expanded",
                              node=f"{cluster.id}/{e.dst.node}", port=e.dst.port)
         seen.add(e.dst)
-    return nodes, edges, order, edges
+    return nodes, order, edges
 
 
 def expanded(graph: Graph) -> Graph:

@@ -124,6 +124,9 @@ def test_messages_name_an_inner_node_through_its_cluster(tmp_path, capsys, regis
 @pytest.mark.parametrize("change, expected", [
     (lambda rec: rec["inputs"].update({"x/y": "nowhere.x"}), "not inside the cluster"),
     (lambda rec: rec["nodes"][0].update(id="W1"), "duplicate node id"),
+    (lambda rec: rec["nodes"][1].update(id="hidden_sum"), "duplicate node id"),
+    (lambda rec: rec["nodes"][0].update(id="bad id"), "must be letters"),
+    (lambda rec: rec["edges"][0].update(to="loss.y"), "leaves the cluster"),
     (lambda rec: rec.update(extra=1), "keys this version does not know"),
     (lambda rec: rec.update(nodes=[]), "holds no nodes"),
     (lambda rec: rec["at"].update(nodes=[1]), "'at' must list"),
