@@ -202,16 +202,6 @@ class Restructure(_Command):
         self.change(g)
 
     def undo(self):
-        g = self.graph
-        for edge in [e for e in g.edges if e not in self.edge_order]:
-            g.disconnect(edge.dst)
-        for node_id in [k for k in g.nodes if k not in self.nodes]:
-            g.remove_node(node_id)
-        for node_id, node in self.nodes.items():
-            if node_id not in g.nodes:
-                g.add_node(copy.deepcopy(node))
-        for edge in self.edge_order:
-            if edge not in g.edges:
-                g.connect(edge.src, edge.dst, extra=edge.extra)
-        g.nodes = {k: g.nodes[k] for k in self.nodes}
-        g.edges[:] = self.edge_order
+        g = self.graph  # nodes both sides hold are unchanged: keep the ones shown
+        g.replace({k: g.nodes.get(k) or copy.deepcopy(n) for k, n in self.nodes.items()},
+                  self.edge_order)

@@ -65,8 +65,9 @@ def collapse(graph: Graph, ids, name: str) -> Node:
     inside = set(ids)
     node_order, edge_order = list(graph.nodes), list(graph.edges)
     inner = [n for n in node_order if n in inside]  # file order, not selection order
+    place = {n: i for i, n in enumerate(node_order)}
     rec = {"inputs": {}, "outputs": {}, "nodes": [], "edges": [],
-           "at": {"nodes": [node_order.index(n) for n in inner], "edges": []}}
+           "at": {"nodes": [place[n] for n in inner], "edges": []}}
     outer_edges = []
     for i, e in enumerate(edge_order):
         src_in, dst_in = e.src.node in inside, e.dst.node in inside
@@ -84,19 +85,15 @@ def collapse(graph: Graph, ids, name: str) -> Node:
             rec["outputs"][port] = str(src)
             src = Endpoint(name, port)
         outer_edges.append(Edge(src, dst, e.extra))
-    rec["nodes"] = [fileformat._node_dict(graph.nodes[n]) for n in inner]
+    rec["nodes"] = [copy.deepcopy(fileformat._node_dict(graph.nodes[n])) for n in inner]
     cluster = Node(name, CLUSTER, {}, _centre(graph, inner), {"cluster": rec})
-    first = node_order.index(inner[0])
-    for node_id in inner:
-        graph.remove_node(node_id)
-    graph.add_node(cluster)
-    for e in outer_edges:
-        if e not in graph.edges:
-            graph.connect(e.src, e.dst, extra=e.extra)
-    order = [n for n in node_order if n not in inside]
-    order.insert(first, name)  # where its first inner node was
-    graph.nodes = {k: graph.nodes[k] for k in order}
-    graph.edges[:] = outer_edges
+    nodes = {}
+    for node_id in node_order:  # the cluster where its first inner node was
+        if node_id == inner[0]:
+            nodes[name] = cluster
+        elif node_id not in inside:
+            nodes[node_id] = graph.nodes[node_id]
+    graph.replace(nodes, outer_edges)
     return cluster
 
 
@@ -118,14 +115,8 @@ def expand(graph: Graph, name: str) -> list[str]:
     if not is_cluster(node):
         raise GraphError("is not a cluster", node=name)
     nodes, node_order, edge_order = _expansion(graph, node)
-    graph.remove_node(name)
-    for inner in nodes:
-        graph.add_node(inner)
-    for e in edge_order:
-        if graph.edge_into(e.dst) is None:
-            graph.connect(e.src, e.dst, extra=e.extra)
-    graph.nodes = {k: graph.nodes[k] for k in node_order}
-    graph.edges[:] = edge_order
+    by_id = dict(graph.nodes, **{n.id: n for n in nodes})
+    graph.replace({k: by_id[k] for k in node_order}, edge_order)
     return [n.id for n in nodes]
 
 
@@ -176,11 +167,8 @@ def _expansion(graph: Graph, cluster: Node):
     order.remove(cluster.id)
     at = rec.get("at", {})
     node_at = at.get("nodes") or list(range(spot, spot + len(nodes)))
-    for i, n in sorted(zip(node_at, nodes), key=lambda pair: pair[0]):
-        order.insert(min(i, len(order)), n.id)
-    edge_at = at.get("edges") or [len(edges)] * len(inner_edges)
-    for i, e in sorted(zip(edge_at, inner_edges), key=lambda pair: pair[0]):
-        edges.insert(min(i, len(edges)), e)
+    order = _merge(order, zip(node_at, [n.id for n in nodes]))
+    edges = _merge(edges, zip(at.get("edges") or [len(edges)] * len(inner_edges), inner_edges))
     seen = set()
     for e in edges:
         if e.dst in seen:
@@ -188,6 +176,18 @@ def _expansion(graph: Graph, cluster: Node):
                              node=f"{cluster.id}/{e.dst.node}", port=e.dst.port)
         seen.add(e.dst)
     return nodes, order, edges
+
+
+def _merge(rest: list, placed) -> list:
+    """`rest` with each (index, item) of `placed` at its index, in one pass: what inserting
+    them one by one in ascending order of index gives (an index past the end appends)."""
+    out, j = [], 0
+    for i, item in sorted(placed, key=lambda pair: pair[0]):
+        take = max(0, min(i - len(out), len(rest) - j))
+        out += rest[j:j + take]
+        j += take
+        out.append(item)
+    return out + rest[j:]
 
 
 def expanded(graph: Graph) -> Graph:

@@ -224,6 +224,26 @@ class Graph:
             self._emit("edge_removed", edge=edge)
         return edge
 
+    def replace(self, nodes: dict[str, Node], edges: list[Edge]) -> None:
+        """Hold `nodes` (in this order) and `edges` from now on, in one pass over both (a
+        cluster collapsed or expanded, its undo); subscribers then hear what went and what
+        came, edges before nodes going and after them coming, as if done one by one."""
+        into = {e.dst: e for e in edges}
+        gone_edges = [e for e in self._edges if into.get(e.dst) != e]
+        came_edges = [e for e in edges if self._edges.into.get(e.dst) != e]
+        gone_nodes = [n for k, n in self.nodes.items() if nodes.get(k) is not n]
+        came_nodes = [n for k, n in nodes.items() if self.nodes.get(k) is not n]
+        self.nodes = dict(nodes)
+        self.edges = edges
+        for edge in gone_edges:
+            self._emit("edge_removed", edge=edge)
+        for node in gone_nodes:
+            self._emit("node_removed", node=node)
+        for node in came_nodes:
+            self._emit("node_added", node=node)
+        for edge in came_edges:
+            self._emit("edge_added", edge=edge)
+
     def set_param(self, node_id: str, name: str, value) -> None:
         """Set one parameter as given (None removes it, so the default applies)."""
         node = self.node(node_id)
