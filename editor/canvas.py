@@ -13,10 +13,12 @@ import math
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gradhopper.runtime.clusters import is_cluster
 from gradhopper.runtime.errors import GradhopperError
 from gradhopper.runtime.graph import Edge, Endpoint, Graph, Node, check_ports
 
 from . import clipboard, commands
+from . import clusters as cluster_view
 from .compat import NodeItem, PipeItem, PortItem, new_node_graph
 from .nodes_view import (DELAYED_COLOUR, GradNode, SliderWidget, StatusFrame, ValueWidget,
                          category_colour, dress, embed)
@@ -174,6 +176,8 @@ class Canvas(QtCore.QObject):
 
     def _ports(self, node: Node):
         nt = self.node_type(node)
+        if is_cluster(node):
+            return cluster_view.ports(node)
         if nt is not None:
             return ([(p.name, p.kind, p.delayed) for p in nt.inputs],
                     [(p.name, p.kind, False) for p in nt.outputs])
@@ -309,6 +313,8 @@ class Canvas(QtCore.QObject):
             if existing.src == src:
                 return None
             return f"{dst} already has a wire from {existing.src}; drag that one off first"
+        if any(is_cluster(g.nodes[end.node]) for end in (src, dst)):
+            return cluster_view.refusal(g, src, dst, self.registry)
         for end in (src, dst):
             if self.node_type(g.nodes[end.node]) is None:
                 return f"{end.node} is a placeholder ({g.nodes[end.node].type} is not installed)"
@@ -536,12 +542,27 @@ class Canvas(QtCore.QObject):
         self.thumbnails.refresh(executor, final)
         self.diagnosis.refresh(executor)
 
+    def node_text(self, node_id: str) -> str | None:
+        """What a tooltip says about a node: a cluster's inside, or the node's formula,
+        shapes and doc."""
+        node = self.graph.nodes.get(node_id)
+        if node is None:
+            return None
+        if is_cluster(node):
+            return cluster_view.tooltip(node)
+        return values.node_text(self.graph, self.registry, node_id)
+
     def port_text(self, item) -> str | None:
         """What a tooltip says about a port or a wire: its last value, stale or not."""
         end = self.port_at(item)
         if end is None:
             return None
         node_id, port, side = end
+        if node_id in self.graph.nodes and is_cluster(self.graph.nodes[node_id]):
+            inner = cluster_view.inner_end(self.graph, Endpoint(node_id, port),
+                                           "outputs" if side == "out" else "inputs")
+            value, stale = read(self.executor(), self.debugger(), inner.node, inner.port, side)
+            return f"{node_id}.{port}\n{describe(value, stale=stale)}"
         value, stale = read(self.executor(), self.debugger(), *end)
         source = Endpoint(node_id, port)
         if side != "out":
@@ -582,7 +603,7 @@ class Canvas(QtCore.QObject):
             for item in self.viewer.scene().items(scene_pos):
                 text = self.port_text(item)
                 if text is None and isinstance(item, NodeItem) and self.graph is not None:
-                    text = values.node_text(self.graph, self.registry, self._uid(item))
+                    text = self.node_text(self._uid(item))
                 if text is not None:
                     QtWidgets.QToolTip.showText(event.globalPos(), text, self.viewer)
                     return True

@@ -10,6 +10,7 @@ import json
 
 from PySide6 import QtCore, QtWidgets
 
+from gradhopper.runtime import clusters
 from gradhopper.runtime.graph import Edge, Endpoint, Graph, Node
 
 NODES_MIME = "application/x-gradhopper-nodes"
@@ -49,7 +50,11 @@ def paste(graph: Graph) -> tuple[list[Node], list[Edge]] | None:
         ui = _copy.deepcopy(raw["ui"])
         x, y = ui.get("pos", [0.0, 0.0])
         ui["pos"] = [round(x + OFFSET[0], 1), round(y + OFFSET[1], 1)]
-        nodes.append(Node(new_id, raw["type"], raw["params"], ui, raw["extra"]))
+        node = Node(new_id, raw["type"], raw["params"], ui, raw["extra"])
+        if clusters.is_cluster(node):  # the ids inside are unique over the graph too
+            taken |= set(clusters.owners(graph))
+            node = clusters.fresh_inside(node, new_id, taken)
+        nodes.append(node)
     edges = []
     for src, dst in data["edges"]:
         s, d = Endpoint.parse(src), Endpoint.parse(dst)

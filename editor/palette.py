@@ -1,13 +1,16 @@
 """The palette: every installed node type, filtered as you type (Tab jumps to the search).
 
 Enter or a double-click adds the node at the middle of the view; dragging an entry onto the
-canvas adds it where it is dropped.
+canvas adds it where it is dropped. The clusters of the open file are listed first, as
+"name (cluster)": choosing one inserts a copy with fresh ids (editor/clusters.py).
 """
 from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
 from .canvas import TYPE_MIME
+
+CLUSTER_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1  # a cluster entry's name; None on types
 
 
 class _TypeList(QtWidgets.QListWidget):
@@ -20,6 +23,7 @@ class _TypeList(QtWidgets.QListWidget):
 
 class Palette(QtWidgets.QWidget):
     chosen = QtCore.Signal(str)  # a node type id to add
+    cluster_chosen = QtCore.Signal(str)  # a cluster entry's name: insert a copy
 
     def __init__(self, registry, parent=None):
         super().__init__(parent)
@@ -40,7 +44,30 @@ class Palette(QtWidgets.QWidget):
         layout.addWidget(self.list)
         self.search.textChanged.connect(self.filter)
         self.search.returnPressed.connect(self._choose_first)
-        self.list.itemActivated.connect(lambda item: self.chosen.emit(item.text()))
+        self.list.itemActivated.connect(self._activate)
+        self.clusters: dict = {}  # name -> the cluster node an entry copies
+
+    def set_clusters(self, entries: dict) -> None:
+        """List `entries` (name -> cluster node) first, replacing the old cluster entries."""
+        for i in reversed(range(self.list.count())):
+            if self.list.item(i).data(CLUSTER_ROLE) is not None:
+                self.list.takeItem(i)
+        self.clusters = dict(entries)
+        for i, name in enumerate(entries):
+            item = QtWidgets.QListWidgetItem(f"{name} (cluster)")
+            item.setData(CLUSTER_ROLE, name)
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, f"{name} cluster".lower())
+            item.setToolTip("Insert a copy of this cluster of the open file")
+            item.setFlags(item.flags() & ~QtCore.Qt.ItemFlag.ItemIsDragEnabled)
+            self.list.insertItem(i, item)
+        self.filter(self.search.text())
+
+    def _activate(self, item) -> None:
+        name = item.data(CLUSTER_ROLE)
+        if name is not None:
+            self.cluster_chosen.emit(name)
+        else:
+            self.chosen.emit(item.text())
 
     def filter(self, text: str) -> None:
         words = text.lower().split()
@@ -59,7 +86,8 @@ class Palette(QtWidgets.QWidget):
     def _choose_first(self) -> None:
         shown = self.visible()
         if shown:
-            self.chosen.emit(shown[0])
+            found = self.list.findItems(shown[0], QtCore.Qt.MatchFlag.MatchExactly)
+            self._activate(found[0])
 
     def focus_search(self) -> None:
         self.search.setFocus()

@@ -26,6 +26,7 @@ import time
 
 from PySide6 import QtCore
 
+from gradhopper.runtime.clusters import expanded
 from gradhopper.runtime.debugger import Debugger
 from gradhopper.runtime.errors import GradhopperError, GraphError
 from gradhopper.runtime.executor import Event, Executor
@@ -144,7 +145,8 @@ class Runner(QtCore.QObject):
 
     def _prepare(self) -> bool:
         try:
-            missing = [n for n in self.graph.nodes.values() if n.type not in self.registry]
+            missing = [n for n in expanded(self.graph).nodes.values()  # a cluster runs
+                       if n.type not in self.registry]  # as its nodes
             if missing:
                 raise GraphError(f"node type {missing[0].type!r} is not installed: install "
                                  "its plug-in to run this graph", node=missing[0].id)

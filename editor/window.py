@@ -10,12 +10,14 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gradhopper.runtime.clusters import is_cluster
 from gradhopper.runtime.errors import GradhopperError
 from gradhopper.runtime.fileformat import save
 from gradhopper.runtime.graph import Graph
 from gradhopper.runtime.registry import default_registry
 
 from .canvas import Canvas
+from .clusters import ClusterTools
 from .debugview import Debugging
 from .files import RecentFiles, load_for_editing
 from .inspector import Inspector
@@ -41,6 +43,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.executor = lambda: self.runner.values
         self.setCentralWidget(self.canvas.widget)
         self.palette = Palette(self.registry)
+        self.cluster_tools = ClusterTools(self)
         self.inspector = Inspector(self.registry, self.undo)
         self.plots = PlotPanel(self.registry)
         self._dock("Palette", self.palette, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -78,6 +81,7 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda ids: self.inspector.show_node(ids[0] if len(ids) == 1 else None))
         self.canvas.file_dropped.connect(self.open_file)
         self.palette.chosen.connect(self._add_from_palette)
+        self.palette.cluster_chosen.connect(self._insert_cluster)
         self.undo.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
         self.undo.indexChanged.connect(lambda _: self._hide_welcome_if_busy())
 
@@ -108,6 +112,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self._add(edit, "Select &All", QtGui.QKeySequence.StandardKey.SelectAll,
                   lambda: self.canvas.select(set(self.canvas.views)))
         self._add(edit, "&Group into backdrop…", "Ctrl+G", self.group_dialog)
+        cluster = bar.addMenu("&Cluster")
+        tools = self.cluster_tools
+        self._add(cluster, "&Collapse selection into cluster…", "Ctrl+Shift+G", tools.collapse)
+        self._add(cluster, "&Open cluster", "Ctrl+Shift+O", tools.open_cluster)
+        self._add(cluster, "C&lose cluster", "Ctrl+Shift+W", tools.close_cluster)
+        self._add(cluster, "&Expand cluster", "Ctrl+Shift+E", tools.expand)
         view = bar.addMenu("&View")
         self._add(view, "&Fit graph (F)", None, self.canvas.fit)
         self._add(view, "Find a node type (Tab)", None, self.palette.focus_search)
@@ -165,8 +175,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowModified(False)
         self._update_title()
         self.run_controls.clear(graph.epochs)
+        self.cluster_tools.reset()
 
     def _on_graph(self, kind: str, data: dict) -> None:
+        if kind in ("node_added", "node_removed") and is_cluster(data["node"]):
+            self.cluster_tools.refresh_palette()
         if kind == "node_renamed" and self.runner.executor is not None:
             self.run_controls.stop()  # the run knows the node by its old id
         if kind in ("node_added", "node_removed", "node_renamed") and self.plots.shows(
@@ -269,6 +282,14 @@ class MainWindow(QtWidgets.QMainWindow):
         node_id = self.canvas.add_node(type_id)
         self.canvas.select({node_id})
         self.show_message(f"Added {node_id} ({type_id})")
+
+    def _insert_cluster(self, name: str) -> None:
+        """A palette cluster entry: a copy at the middle of the view."""
+        port = self.canvas.viewer.viewport()
+        at = self.canvas.viewer.mapToScene(port.rect().center())
+        made = self.cluster_tools.insert(self.palette.clusters[name], (at.x(), at.y()))
+        if made:
+            self.show_message(f"Inserted {made}, a copy of the cluster {name}")
 
     def duplicate(self) -> None:
         if self.canvas.copy_selected():

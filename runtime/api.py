@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomicwrite, overrides
+from . import atomicwrite, clusters, overrides
 from .debugger import Debugger
 from .errors import GradhopperError, GraphError, NonFiniteError, ShapeError
 from .executor import Event, Executor
@@ -61,6 +61,8 @@ def read(path, sets=(), *, text: str | None = None, registry: Registry | None = 
     for line in model.warnings:
         if warn is not None:
             warn(f"{path}: {line}")
+    if sets:  # an override may name a node inside a cluster: it applies to the graph as run
+        model = clusters.expanded(model)
     try:
         for item in sets:
             node, param, value = overrides.parse(item) if isinstance(item, str) else item
@@ -163,6 +165,20 @@ class Graph:
         if node_id not in self.model.nodes:
             raise GraphError("no such node", node=node_id)
         return self.model.nodes[node_id]
+
+    def cluster(self, node_ids, name: str) -> None:
+        """Fold nodes into one cluster node `name`, its ports the wires crossing its boundary
+        (runtime/clusters.py); it runs as if expanded."""
+        if isinstance(node_ids, str):
+            raise GradhopperError(f"cluster takes a list of node ids, got {node_ids!r}")
+        for node_id in node_ids:
+            self._node(node_id)
+        clusters.collapse(self.model, node_ids, name)
+
+    def expand(self, name: str) -> list[str]:
+        """Put a cluster's nodes back where they were; returns their ids."""
+        self._node(name)
+        return clusters.expand(self.model, name)
 
     # -- files -------------------------------------------------------------------------------
     def save(self, path) -> None:

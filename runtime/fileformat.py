@@ -9,13 +9,19 @@ shape the editor reads (`ui_problems`): a value of another shape is dropped with
 no file can crash the editor. The file is read through boundedread (a regular file, at most
 64 MB) and strictjson (finite numbers that fit, bounded nesting). `save` goes through
 atomicwrite, so a failed save leaves the old file whole.
+
+Clusters (runtime/clusters.py, docs/clusters.md) are the one extension of version 1: a node of
+type "cluster" holding a sub-graph. The reader checks and normalises each one and refuses a file
+whose clusters do not expand; `migrate` and `validate` see through them, naming an inner node
+`cluster/inner`; the writer puts a cluster's inner nodes and edges one per line. A file without
+clusters never reaches these hooks.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from . import atomicwrite, strictjson
+from . import atomicwrite, clusters, strictjson
 from .boundedread import GRAPH_LIMIT, read_bytes
 from .errors import FormatError, GradhopperError, GraphError, one_line, shown
 from .graph import Edge, Endpoint, Graph, Node, check_ports
@@ -95,7 +101,10 @@ def _build(doc, path: Path | None) -> Graph:
     unknown += [f"run.{k}" for k in run if k not in RUN_KEYS]
     for i, raw in enumerate(_typed(doc.get("nodes", []), list, "'nodes' must be a list")):
         node = _node(raw, i, dropped)
-        unknown += [f"{node.id}.{k}" for k in node.extra]
+        if clusters.is_cluster(node):
+            clusters.read_record(node, dropped)
+        unknown += [f"{node.id}.{k}" for k in node.extra
+                    if not (k == "cluster" and clusters.is_cluster(node))]
         if node.id in graph.nodes:
             raise GraphError("duplicate node id", node=node.id)
         graph.add_node(node)
@@ -107,6 +116,8 @@ def _build(doc, path: Path | None) -> Graph:
             raise GraphError(f"two edges into one input (from {graph.edge_into(edge.dst).src} "
                              f"and {edge.src})", node=edge.dst.node, port=edge.dst.port)
         graph.edges.append(edge)
+    if clusters.names(graph):
+        clusters.check(graph)
     if unknown:
         graph.warnings.append(one_line("keys this version does not know are kept as they are: "
                                        + ", ".join(unknown)))
@@ -208,18 +219,33 @@ def _check_ends(graph: Graph, edge: Edge) -> None:
 
 
 def migrate(graph: Graph, registry: Registry) -> None:
-    """Rename node types known by a legacy id to their current id."""
+    """Rename node types known by a legacy id to their current id (inside clusters too)."""
     for node in graph.nodes.values():
         canonical = registry.canonical(node.type)
         if canonical is not None and canonical != node.type:
             node.type = canonical
+        if clusters.is_cluster(node):
+            for raw in clusters.record(node)["nodes"]:
+                canonical = registry.canonical(raw["type"])
+                if canonical is not None and canonical != raw["type"]:
+                    raw["type"] = canonical
 
 
 def validate(graph: Graph, registry: Registry) -> None:
     """Check types, ports, parameters and required inputs against the registry.
 
-    Cycles and shapes are the planner's and the executor's to find.
+    Cycles and shapes are the planner's and the executor's to find. A clustered graph is
+    checked as expanded, an inner node named `cluster/inner`.
     """
+    if clusters.names(graph):
+        owners = clusters.owners(graph)
+        try:
+            validate(clusters.expanded(graph), registry)
+        except GradhopperError as exc:
+            if exc.node in owners:
+                exc.node = f"{owners[exc.node]}/{exc.node}"
+            raise
+        return
     for node in graph.nodes.values():
         try:
             node_type = registry.get(node.type)
@@ -270,7 +296,13 @@ def dumps(graph: Graph) -> str:
     for key, value in top.items():
         lines.append(f"  {_json(key)}: {_json(value)},")
     lines.append('  "nodes": [')
-    lines += _items([_node_dict(n) for n in graph.nodes.values()])
+    nodes = list(graph.nodes.values())
+    for i, node in enumerate(nodes):
+        comma = "," if i < len(nodes) - 1 else ""
+        if clusters.is_cluster(node):
+            lines += _cluster_lines(node, comma)
+        else:
+            lines.append(f"    {_json(_node_dict(node))}{comma}")
     lines.append("  ],")
     lines.append('  "edges": [')
     lines += _items([_edge_dict(e) for e in graph.edges])
@@ -285,6 +317,24 @@ def dumps(graph: Graph) -> str:
 def _items(items: list) -> list[str]:
     return [f"    {_json(item)}" + ("," if i < len(items) - 1 else "")
             for i, item in enumerate(items)]
+
+
+def _cluster_lines(node: Node, comma: str) -> list[str]:
+    """A cluster node over several lines: its record's inner nodes and edges one per line."""
+    head = {k: v for k, v in _node_dict(node).items() if k != "cluster"}
+    rec = clusters.record(node)
+    lines = [f"    {_json(head)[:-1]}, \"cluster\": {{",
+             f'      "inputs": {_json(rec["inputs"])},',
+             f'      "outputs": {_json(rec["outputs"])},',
+             '      "nodes": [']
+    lines += ["    " + line for line in _items(rec["nodes"])]
+    lines += ["      ],", '      "edges": [']
+    lines += ["    " + line for line in _items(rec["edges"])]
+    lines.append("      ]" + ("," if "at" in rec else ""))
+    if "at" in rec:
+        lines.append(f'      "at": {_json(rec["at"])}')
+    lines.append("    }}" + comma)
+    return lines
 
 
 def _json(value) -> str:

@@ -173,11 +173,15 @@ class Graph:
             callback(kind, data)
 
     def unique_id(self, base: str) -> str:
+        """`base`, or `base_2`, ...: the first id no node has, inside a cluster or out."""
+        from .clusters import owners  # clusters builds on this module
+
         base = re.sub(r"[^A-Za-z0-9_\-]", "_", base) or "node"
-        if base not in self.nodes:
+        taken = owners(self)
+        if base not in self.nodes and base not in taken:
             return base
         n = 2
-        while f"{base}_{n}" in self.nodes:
+        while f"{base}_{n}" in self.nodes or f"{base}_{n}" in taken:
             n += 1
         return f"{base}_{n}"
 
@@ -220,6 +224,26 @@ class Graph:
             self._emit("edge_removed", edge=edge)
         return edge
 
+    def replace(self, nodes: dict[str, Node], edges: list[Edge]) -> None:
+        """Hold `nodes` (in this order) and `edges` from now on, in one pass over both (a
+        cluster collapsed or expanded, its undo); subscribers then hear what went and what
+        came, edges before nodes going and after them coming, as if done one by one."""
+        into = {e.dst: e for e in edges}
+        gone_edges = [e for e in self._edges if into.get(e.dst) != e]
+        came_edges = [e for e in edges if self._edges.into.get(e.dst) != e]
+        gone_nodes = [n for k, n in self.nodes.items() if nodes.get(k) is not n]
+        came_nodes = [n for k, n in nodes.items() if self.nodes.get(k) is not n]
+        self.nodes = dict(nodes)
+        self.edges = edges
+        for edge in gone_edges:
+            self._emit("edge_removed", edge=edge)
+        for node in gone_nodes:
+            self._emit("node_removed", node=node)
+        for node in came_nodes:
+            self._emit("node_added", node=node)
+        for edge in came_edges:
+            self._emit("edge_added", edge=edge)
+
     def set_param(self, node_id: str, name: str, value) -> None:
         """Set one parameter as given (None removes it, so the default applies)."""
         node = self.node(node_id)
@@ -236,7 +260,9 @@ class Graph:
         if not isinstance(new, str) or not _ID.fullmatch(new):
             raise GraphError(f"node id {new!r} must be letters, digits, _ or -, "
                              "starting with a letter or _", node=old)
-        if new in self.nodes:
+        from .clusters import owners
+
+        if new in self.nodes or new in owners(self):
             raise GraphError(f"the id {new!r} is taken by another node", node=old)
         node.id = new
         self.nodes = {(new if k == old else k): n for k, n in self.nodes.items()}

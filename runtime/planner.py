@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
+from .clusters import expanded
 from .errors import CycleError, GradhopperError, GraphError
 from .fileformat import validate
 from .graph import Endpoint, Graph
@@ -115,7 +116,7 @@ def plan(graph: Graph, registry: Registry) -> Plan:
     """Validate the graph and compile its plan; raises GradhopperError naming file and node."""
     try:
         validate(graph, registry)
-        return _plan(graph, registry)
+        return _plan(expanded(graph), registry)  # a cluster runs as its expansion
     except GradhopperError as exc:
         if graph.path is not None:
             exc.in_file(graph.path)

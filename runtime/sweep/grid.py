@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import overrides
+from ..clusters import expanded
 from ..errors import GradhopperError
 from ..api import print_warning, read
 from ..fileformat import validate
@@ -135,8 +136,8 @@ def prepare_graph(graph: Graph, grid: list[str] = (), folds: int | None = None,
 
 
 def expand(graph: Graph, text: str, grid, folds, stratified, epochs, registry) -> Sweep:
-    try:
-        return _expand(graph, text, list(grid), folds, stratified, epochs, registry)
+    try:  # a cluster is swept as its nodes (the tasks expand the file's text alike)
+        return _expand(expanded(graph), text, list(grid), folds, stratified, epochs, registry)
     except GradhopperError as exc:
         raise exc.in_file(graph.label())
 
