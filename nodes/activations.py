@@ -15,6 +15,7 @@ from gradhopper.runtime.nodetype import NodeType, Param, Port
 
 from .activation_code import EXP_CAP, backward_kernel, forward_kernel
 from .checks import same_shape
+from .onnx_ops import activation_onnx
 
 
 class Activation(NamedTuple):
@@ -63,7 +64,7 @@ ACTIVATION = NodeType(
     inputs=(Port("z", doc="The weighted sums of a layer, (batch, units)."),),
     outputs=(Port("a", doc="The layer's outputs a = f(z), same shape as z."),),
     params=(FN,), part="layer.activation",
-    kernel=forward_kernel,
+    kernel=forward_kernel, onnx=activation_onnx,
     doc="Squashes each weighted sum through the activation function f, giving the layer's "
         "outputs. Softmax turns each row into probabilities that sum to 1.",
 )

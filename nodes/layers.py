@@ -6,6 +6,7 @@ from gradhopper.runtime.errors import ShapeError
 from gradhopper.runtime.nodetype import NodeType, Port
 
 from .checks import matrix, same_rows, shape_of
+from .onnx_ops import weighted_sum_onnx
 
 
 def make_weighted_sum(ctx):
@@ -42,7 +43,7 @@ WEIGHTED_SUM = NodeType(
             Port("b", optional=True, doc="The biases, (out,); left out means no bias.")),
     outputs=(Port("z", doc="The weighted sums z = xW + b, (batch, out)."),),
     check=check_weighted_sum, part="layer.sum",
-    kernel=weighted_sum_kernel,
+    kernel=weighted_sum_kernel, onnx=weighted_sum_onnx,
     doc="Each unit adds up its inputs times their weights, plus its bias: z = xW + b.",
 )
 
