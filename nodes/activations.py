@@ -16,6 +16,7 @@ from gradhopper.runtime.nodetype import NodeType, Param, Port
 from .activation_code import EXP_CAP, backward_kernel, forward_kernel
 from . import formulas
 from .checks import same_shape
+from .onnx_ops import activation_onnx
 
 
 class Activation(NamedTuple):
@@ -65,7 +66,7 @@ ACTIVATION = NodeType(
     outputs=(Port("a", doc="The layer's outputs a = f(z), same shape as z."),),
     params=(FN,), part="layer.activation",
     formula=formulas.activation,
-    kernel=forward_kernel,
+    kernel=forward_kernel, onnx=activation_onnx,
     doc="Squashes each weighted sum through the activation function f, giving the layer's "
         "outputs. Softmax turns each row into probabilities that sum to 1.",
 )

@@ -7,6 +7,7 @@ from gradhopper.runtime.nodetype import NodeType, Port
 
 from . import formulas
 from .checks import matrix, same_rows, shape_of
+from .onnx_ops import weighted_sum_onnx
 
 
 def make_weighted_sum(ctx):
@@ -44,7 +45,7 @@ WEIGHTED_SUM = NodeType(
     outputs=(Port("z", doc="The weighted sums z = xW + b, (batch, out)."),),
     check=check_weighted_sum, part="layer.sum",
     shapes=formulas.weighted_sum_shapes, formula=formulas.fixed("z = xW + b"),
-    kernel=weighted_sum_kernel,
+    kernel=weighted_sum_kernel, onnx=weighted_sum_onnx,
     doc="Each unit adds up its inputs times their weights, plus its bias: z = xW + b.",
 )
 

@@ -45,7 +45,7 @@ ACCURACY = NodeType(
             Port("target", doc="The expected outputs, same shape.")),
     outputs=(Port("accuracy", kind="scalar", doc="The fraction classified right, 0 to 1."),),
     check=lambda prediction, target: same_shape(("prediction", "target"), prediction, target),
-    kernel=lambda ctx: ACCURACY_CODE,
+    kernel=lambda ctx: ACCURACY_CODE, part="accuracy",
     doc="The fraction of samples whose predicted class (the largest output, or output > 0.5 "
         "for a single output) is the target's class.",
 )

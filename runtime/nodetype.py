@@ -177,8 +177,13 @@ class NodeType:
     # programs (`gradhopper export`, the compiled engine); see runtime/codegen/kernel.py.
     kernel: Callable[["NodeContext"], Any] | None = None
     # Optional: the type's part in a dense layer, for templates and layout (runtime/templates.py):
-    # layer.sum, layer.activation, layer.delta, layer.backprop, layer.gradient, update, loss.
+    # layer.sum, layer.activation, layer.delta, layer.backprop, layer.gradient, update, loss;
+    # and accuracy. A loss and an accuracy read the prediction on their first input.
     part: str = ""
+    # Optional: onnx(ctx) -> [(op_type, inputs, outputs, attributes), ...] (or None), the node's
+    # function as ONNX operators, as plain data: inputs and outputs name its ports, or values
+    # of its own between two operators (`gradhopper export --onnx`, runtime/codegen/onnx.py).
+    onnx: Callable[["NodeContext"], Any] | None = None
     # What the editor shows, so it never tests type ids: widget "slider" puts a slider on the
     # node (the type has float params value, min, max, step); display "value", "plot" or
     # "heatmap" shows the value on a view's input as text on the node, a curve, or a grid.

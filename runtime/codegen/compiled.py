@@ -58,6 +58,9 @@ from ..planner import Plan
 from ..reported import metrics, reported
 
 CHUNKS = 10  # kernel calls per run at most, for progress; more only if the data is large
+# Per-step and per-epoch nodes beyond which the engine declines at once (one line, then the
+# interpreter): a kernel of 440 such nodes (a 500-node graph) compiles; thousands would not.
+MAX_NODES = 1500
 CHUNK_BYTES = 64 * 2**20  # stacked batch data per call
 
 
@@ -79,6 +82,10 @@ def engine_for(plan: Plan, *, epochs: int | None = None, executor: Executor | No
     missing = numba_missing()
     if missing:
         return None, missing
+    work = len(plan.step) + len(plan.epoch)
+    if work > MAX_NODES:
+        return None, (f"{work} per-step and per-epoch nodes, more than the {MAX_NODES} the "
+                      f"compiled engine compiles")
     try:
         kernels(plan, plan.step + plan.epoch)  # cheap: before running anything
         prepared = Prepared(plan, executor.epochs if executor else epochs)

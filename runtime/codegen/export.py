@@ -62,11 +62,20 @@ def export(plan: Plan, data: dict | None = None) -> str:
 
 
 def register(sub) -> None:
-    """Add `gradhopper export GRAPH [-o FILE]` to the command line's subparsers."""
-    cmd = sub.add_parser("export", help="write a graph as a standalone numpy script")
+    """Add `gradhopper export GRAPH [-o FILE]` and `... --onnx MODEL.onnx [--state FILE.npz]
+    [--output NODE.PORT]` (codegen/onnx.py) to the command line's subparsers."""
+    cmd = sub.add_parser("export", help="write a graph as a standalone numpy script, or its "
+                                        "forward pass as an ONNX model")
     cmd.add_argument("graph", type=Path)
-    cmd.add_argument("-o", "--output", type=Path, metavar="FILE.py",
+    cmd.add_argument("-o", dest="script", type=Path, metavar="FILE.py",
                      help="where to write the script (default: print it)")
+    cmd.add_argument("--onnx", type=Path, metavar="MODEL.onnx",
+                     help="write the forward pass as an ONNX model instead")
+    cmd.add_argument("--state", type=Path, metavar="FILE.npz",
+                     help="with --onnx: the weights, from `gradhopper run --save-state`")
+    cmd.add_argument("--output", metavar="NODE.PORT",
+                     help="with --onnx: the port to predict (default: what the first loss "
+                          "or accuracy reads)")
     cmd.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
                      help="change a parameter before exporting (repeatable)")
     cmd.set_defaults(handler=_command)
@@ -75,13 +84,28 @@ def register(sub) -> None:
 def _command(args) -> int:
     from ..api import open_plan
 
-    if args.output is not None:
-        atomicwrite.check(args.output)  # a path that cannot be written: refused before work
+    if args.onnx is not None:
+        return _onnx_command(args)
+    if args.state is not None or args.output is not None:
+        raise GradhopperError("--state and --output go with --onnx MODEL.onnx")
+    if args.script is not None:
+        atomicwrite.check(args.script)  # a path that cannot be written: refused before work
     the_plan = open_plan(args.graph, args.set)
-    if args.output is None:
+    if args.script is None:
         print(export(the_plan), end="")
     else:
-        save(the_plan, args.output)
+        save(the_plan, args.script)
+    return 0
+
+
+def _onnx_command(args) -> int:
+    from . import onnx
+    from ..api import open_plan
+
+    if args.script is not None:
+        raise GradhopperError("give either -o FILE.py (a script) or --onnx MODEL.onnx")
+    atomicwrite.check(args.onnx)
+    onnx.save(open_plan(args.graph, args.set), args.onnx, args.state, args.output)
     return 0
 
 

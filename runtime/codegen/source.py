@@ -198,12 +198,35 @@ class Generator:
         text = getattr(code, field) if field != "loops" else (code.loops or code.numpy)
         if not text.strip():
             return []
-        return [("    " * depth) + f"# {comment(call.type.identifier)}"] \
-            + self._code(call, text, depth)
+        head = [("    " * depth) + f"# {comment(call.type.identifier)}"]
+        if field == "loops" and self.outline:
+            return head + self._outlined(call, text, depth)
+        return head + self._code(call, text, depth)
+
+    def _outlined(self, call: Call, text: str, depth: int) -> list[str]:
+        """A call of the node's code as a function of its own: its arrays, numbers and
+        parameters as arguments, the numbers it sets returned. Nodes whose code reads the same
+        (a stack of equal layers) share one function, which numba compiles once."""
+        body = "\n".join(self._code(call, text, 1))
+        names = list(dict.fromkeys(m.group(0) for m in _LOCAL.finditer(body)))
+        args = [n for n in names if n[0] != "t"]
+        local = {n: f"a{k}" for k, n in enumerate(args)}
+        local.update({n: f"t{k}" for k, n in enumerate(n for n in names if n[0] == "t")})
+        sets = [n for n in args if n[0] == "v" and int(n[1:]) in self.scalar
+                and int(n[1:]) in call.outputs]
+        lines = [_LOCAL.sub(lambda m: local[m.group(0)], body)]
+        if sets:
+            lines.append(f"    return {', '.join(local[n] for n in sets)}")
+        source = f"({', '.join(local[n] for n in args)}):\n" + "\n".join(lines)
+        name = self.functions.setdefault(source, f"node{len(self.functions)}")
+        target = f"{', '.join(sets)} = " if sets else ""
+        return [("    " * depth) + f"{target}{name}({', '.join(args)})"]
 
     # source ------------------------------------------------------------------------------
     def source(self) -> str:
         plan = self.plan
+        self.functions: dict[str, str] = {}  # an outlined node's code -> its function's name
+        self.outline = len(self.work) > OUTLINE
         step = [line for c in plan.step for line in self._block(c, "loops", 3)]
         step += [line for c in plan.step_reduces for line in self._block(c, "numpy", 3)]
         step += self._commits(3)
@@ -225,9 +248,10 @@ class Generator:
                          + [name for name, _, _ in self.arg_specs] + [a for a, _ in self.params])
         loop = ("for bi in range(first[blocks[e]], first[blocks[e] + 1]):" if self.batch
                 else "for bi in range(1):")
-        lines = ["import numpy as np", "import numba", "", "",
-                 '@numba.njit(cache=True, nogil=True, error_model="numpy")',
-                 f"def run({args}):", "    n = 1", "    done = 0", "    stopped = False"]
+        lines = ["import numpy as np", "import numba", "", ""]
+        for text, name in self.functions.items():
+            lines += [JIT, f"def {name}{text}", "", ""]
+        lines += [JIT, f"def run({args}):", "    n = 1", "    done = 0", "    stopped = False"]
         lines += head
         lines += ["    for e in range(n_epochs):"] + starts + [f"        {loop}"]
         if self.batch:
@@ -356,4 +380,9 @@ def _renumber(source: str) -> str:
 
 
 _SLOT_NAME = re.compile(r"\b([vfBF])(\d+)\b")
+_LOCAL = re.compile(r"\b(?:[vfBF]\d+|[pt]\d+_\w+)\b")  # a slot's, a parameter's, a temporary's
+JIT = '@numba.njit(cache=True, nogil=True, error_model="numpy")'
+# Above this many per-step and per-epoch nodes, each node's code is a function of its own:
+# one function of thousands of unrolled loops takes numba minutes and gigabytes to compile.
+OUTLINE = 40
 _DIM = re.compile(r"\b([vf])(\d+)\.(size|shape(?:\[(\d)\])?)(?!\w)")

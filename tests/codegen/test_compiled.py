@@ -231,3 +231,63 @@ def test_the_compiled_engine_leaves_a_run_whose_parameters_changed_alone():
     assert ex.overridden
     with pytest.raises(RuntimeError, match="the plan's parameters only"):
         runner.run()
+
+
+def stacked_plan(layers: int, folder):
+    """A deep net of equal small layers (the bench's big graphs, made small)."""
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[2]))  # the repository, for bench/
+    from bench.bench_processes import graph
+    from gradhopper.runtime.fileformat import loads
+
+    rng = np.random.default_rng(0)
+    csv = folder / "data.csv"
+    np.savetxt(csv, np.column_stack([rng.normal(size=(40, 7)), rng.integers(0, 3, 40)]),
+               delimiter=",")
+    registry = default_registry()
+    spec = graph(csv, [7] + [4] * layers + [3], batch=16)
+    return plan(loads(json.dumps(spec), registry=registry), registry)
+
+
+def test_a_big_kernel_calls_one_function_per_kind_of_node(monkeypatch, tmp_path):
+    """Past OUTLINE nodes each node's code is a function; equal layers share theirs."""
+    from gradhopper.runtime.codegen import source
+
+    monkeypatch.setattr(source, "OUTLINE", 10)
+    found = {}
+    for layers in (6, 9):
+        the_plan = stacked_plan(layers, tmp_path)
+        runner, why = compiled.engine_for(the_plan)
+        assert runner is not None, why
+        defs = re.findall(r"^def (node\d+)\(", runner.source, re.M)
+        calls = re.findall(r"\b(node\d+)\(", runner.source)
+        nodes = [c for c in the_plan.step + the_plan.epoch if c.role == "function"]
+        assert len(nodes) == (layers + 1) * 6 + layers + 1  # per layer; backprops; the loss
+        assert len(calls) - len(defs) == len(nodes)  # one call each
+        found[layers] = len(defs)
+    assert found[6] == found[9] < 20  # three more equal layers, no more functions
+
+
+@pytest.mark.parametrize("name", ["wheat_seeds", "softmax_minibatch"])
+def test_an_outlined_kernel_gives_the_interpreters_numbers(name, monkeypatch):
+    from gradhopper.runtime.codegen import source
+
+    monkeypatch.setattr(source, "OUTLINE", 0)
+    runner, why = compiled.engine_for(sample_plan(name), epochs=EPOCHS)
+    assert runner is not None and "def node0(" in runner.source, why
+    runner.run()
+    assert_same_run(runner, Executor(sample_plan(name), epochs=EPOCHS, cache=None).run())
+
+
+def test_a_graph_too_big_to_compile_is_declined_at_once_with_one_line(monkeypatch):
+    monkeypatch.setattr(compiled, "MAX_NODES", 5)
+    the_plan = sample_plan("wheat_seeds")
+    said = []
+    runner = compiled.runner_for(the_plan, "compiled", say=said.append)
+    assert isinstance(runner, Executor) and runner.steps == 0
+    work = len(the_plan.step) + len(the_plan.epoch)
+    assert said == [f"note: running on the interpreter: {work} per-step and per-epoch nodes, "
+                    f"more than the 5 the compiled engine compiles"]
