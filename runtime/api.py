@@ -153,9 +153,11 @@ class Graph:
                      name: str | None = None) -> dict[str, str]:
         """Insert a dense layer of `width` units after `after` (a layer's activation or sum, or
         the data the first layer reads), with its backward nodes, updates and test-pass twin;
-        shapes follow (runtime/templates.py). Returns the new node ids by role; a refusal
-        leaves the graph as it was."""
-        from .templates import insert_layer
+        shapes follow (runtime/templates.py). On a data chain that no layer reads yet it makes
+        the output layer, its loss and test twin (runtime/outputlayer.py; `width` is then the
+        targets' width). Returns the new node ids by role; a refusal leaves the graph as it
+        was."""
+        from .outputlayer import insert_layer
         return self._composed(lambda model: insert_layer(model, self.registry, after=after,
                                                          width=width, fn=fn, name=name))
 
