@@ -20,6 +20,7 @@ class _TypeList(QtWidgets.QListWidget):
 
 class Palette(QtWidgets.QWidget):
     chosen = QtCore.Signal(str)  # a node type id to add
+    command = QtCore.Signal(str)  # a command entry's text ("Insert layer…")
 
     def __init__(self, registry, parent=None):
         super().__init__(parent)
@@ -40,7 +41,20 @@ class Palette(QtWidgets.QWidget):
         layout.addWidget(self.list)
         self.search.textChanged.connect(self.filter)
         self.search.returnPressed.connect(self._choose_first)
-        self.list.itemActivated.connect(lambda item: self.chosen.emit(item.text()))
+        self.list.itemActivated.connect(lambda item: self._emit(item.text()))
+        self.commands: set[str] = set()
+
+    def add_command(self, text: str, doc: str) -> None:
+        """An entry on top that runs a command instead of adding a node (it is not dragged)."""
+        item = QtWidgets.QListWidgetItem(text)
+        item.setToolTip(doc)
+        item.setData(QtCore.Qt.ItemDataRole.UserRole, f"{text} dense layer".lower())
+        item.setFlags(item.flags() & ~QtCore.Qt.ItemFlag.ItemIsDragEnabled)
+        self.list.insertItem(0, item)
+        self.commands.add(text)
+
+    def _emit(self, text: str) -> None:
+        (self.command if text in self.commands else self.chosen).emit(text)
 
     def filter(self, text: str) -> None:
         words = text.lower().split()
@@ -59,7 +73,7 @@ class Palette(QtWidgets.QWidget):
     def _choose_first(self) -> None:
         shown = self.visible()
         if shown:
-            self.chosen.emit(shown[0])
+            self._emit(shown[0])
 
     def focus_search(self) -> None:
         self.search.setFocus()

@@ -16,6 +16,7 @@ from gradhopper.runtime.graph import Graph
 from gradhopper.runtime.registry import default_registry
 
 from .canvas import Canvas
+from .compose import INSERT_DOC, INSERT_TEXT, Composer
 from .files import RecentFiles, load_for_editing
 from .inspector import Inspector
 from .palette import Palette
@@ -47,6 +48,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.run_controls = RunControls(self.runner, self.canvas, self.plots, self)
         self.addToolBar(self.run_controls.toolbar)
         self.welcome: Welcome | None = None
+        self.composer = Composer(self)
+        self.palette.add_command(INSERT_TEXT, INSERT_DOC)
+        self.palette.command.connect(lambda _: self.composer.insert_layer())
         self._wire_signals()
         self._build_menus()
         self.resize(1600, 950)
@@ -99,6 +103,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._add(edit, "Select &All", QtGui.QKeySequence.StandardKey.SelectAll,
                   lambda: self.canvas.select(set(self.canvas.views)))
         self._add(edit, "&Group into backdrop…", "Ctrl+G", self.group_dialog)
+        self._add(edit, INSERT_TEXT, None, self.composer.insert_layer)
+        self._add(edit, "Auto-&layout", "Ctrl+L", self.composer.auto_layout)
         view = bar.addMenu("&View")
         self._add(view, "&Fit graph (F)", None, self.canvas.fit)
         self._add(view, "Find a node type (Tab)", None, self.palette.focus_search)

@@ -25,18 +25,24 @@ from . import templates
 from .registry import Registry
 
 
-def insert_layer(graph: Graph, registry: Registry, after: str, width: int,
+def insert_layer(graph: Graph, registry: Registry, after: str, width: int | None,
                  fn: str = "sigmoid", name: str | None = None) -> dict[str, str]:
-    """templates.insert_layer, or, on a chain no layer reads yet, the output layer."""
-    wires = templates._Wires(graph, registry)
-    graph.node(after)
-    if wires.layer_reading(after) is not None or wires.part.get(after, "").startswith("layer."):
+    """templates.insert_layer, or, on a chain no layer reads yet, the output layer (width None:
+    the targets' width)."""
+    if not makes_output_layer(graph, registry, after):
         return templates.insert_layer(graph, registry, after=after, width=width, fn=fn,
                                       name=name)
     return insert_output_layer(graph, registry, after, width, fn, name)
 
 
-def insert_output_layer(graph: Graph, registry: Registry, after: str, width: int,
+def makes_output_layer(graph: Graph, registry: Registry, after: str) -> bool:
+    """Would a layer inserted after `after` be the first, the output layer?"""
+    wires = templates._Wires(graph, registry)
+    graph.node(after)
+    return wires.layer_reading(after) is None and not wires.part[after].startswith("layer.")
+
+
+def insert_output_layer(graph: Graph, registry: Registry, after: str, width: int | None,
                         fn: str = "sigmoid", name: str | None = None) -> dict[str, str]:
     """The output layer of `width` units (the targets' width) reading `after`'s features, and
     trained against its targets; returns the new nodes' ids by role."""
@@ -46,6 +52,7 @@ def insert_output_layer(graph: Graph, registry: Registry, after: str, width: int
                          "the node that gives both (the batches)", node=after)
     x, y = Endpoint(after, outputs[0].name), Endpoint(after, outputs[1].name)
     n_in, n_out = _widths(graph, registry, after, x, y)
+    width = n_out if width is None else width
     if width != n_out:
         raise GraphError(f"the output layer has one unit per target column: width {n_out}, "
                          f"not {width!r}", node=after)
