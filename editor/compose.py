@@ -23,6 +23,7 @@ from . import commands
 from .compat import NodeItem, PipeItem
 
 INSERT_TEXT = "Insert layer…"
+GRIP = 4  # px round the cursor in which a right-click finds a wire
 INSERT_DOC = ("A dense layer with its backward nodes, updates and test-pass twin, wired in "
               "after the selected node (a layer's activation, or the batches: the first one "
               "there is the output layer, with its loss)")
@@ -99,6 +100,7 @@ class Composer(QtCore.QObject):
         self._join_backdrops(work, list(new.values()))
         self._lay_out(work)
         self.window.undo.push(commands.Restructure(graph, work, f"Insert layer {new['act']}"))
+        self.canvas.fit()  # every node may have moved
         self.canvas.select(set(new.values()))
         return new
 
@@ -115,6 +117,7 @@ class Composer(QtCore.QObject):
             work.ui["backdrops"] = [commands._without(b, gone) for b in backdrops]
         self._lay_out(work)
         self.window.undo.push(commands.Restructure(graph, work, f"Remove layer of {node}"))
+        self.canvas.fit()
         return gone
 
     def auto_layout(self) -> None:
@@ -194,8 +197,9 @@ class Composer(QtCore.QObject):
     def eventFilter(self, obj, event) -> bool:
         if event.type() != QtCore.QEvent.Type.ContextMenu:
             return False
-        scene_pos = self.canvas.viewer.mapToScene(event.pos())
-        for item in self.canvas.viewer.scene().items(scene_pos):
+        near = QtCore.QRect(event.pos() - QtCore.QPoint(GRIP, GRIP), QtCore.QSize(2 * GRIP,
+                                                                                 2 * GRIP))
+        for item in self.canvas.viewer.items(near):  # a wire is thin: a few px round it
             menu = self.menu_for(item)
             if menu is not None:
                 menu.exec(event.globalPos())
