@@ -124,7 +124,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     run.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
                      help="change a parameter for this run (repeatable)")
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
-    run.add_argument("--save-state", type=Path, metavar="FILE.npz",
+    run.add_argument("--save-state", metavar="FILE.npz",  # a str: Path drops "out/"'s slash
                      help="write each param.tensor's final value, keyed by node id, and the "
                           "optimiser state as NODE_ID/velocity")
     run.add_argument("--load-state", type=Path, metavar="FILE.npz",

@@ -224,3 +224,19 @@ def test_ctrl_c_during_run_exits_130_and_keeps_what_ran(tmp_path):
 def test_set_values_at_the_edges_are_one_line(capsys, value, expected):
     code, out, err = cli(capsys, "run", SAMPLES / "xor.json", "--set", f"W1.seed={value}")
     assert code == 2 and out == "" and err == f"error: {SAMPLES / 'xor.json'}: {expected}\n"
+
+
+@pytest.mark.parametrize("target, says", [
+    ("{tmp}/out/", "give a file name, not a folder"),
+    ("{tmp}/missing/w.npz", "the folder .* does not exist"),
+    ("/dev/full", "it is not a regular file"),
+    ("{tmp}/" + "n" * 300, "the name is too long"),
+])
+def test_save_state_writes_the_path_given_or_refuses_it_before_the_run(capsys, tmp_path,
+                                                                       target, says):
+    target = target.format(tmp=tmp_path)
+    code, out, err = cli(capsys, "run", SAMPLES / "xor.json", "--epochs", "1", "--quiet",
+                         "--save-state", target)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert re.search(f"cannot write .*: {says}", err), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

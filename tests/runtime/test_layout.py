@@ -146,8 +146,11 @@ def test_backward_beneath_test_pass_above_views_right(sample, registry):
 
 
 def test_the_backward_pass_runs_right_to_left(sample, registry):
-    """Each delta sits under the activation it differentiates, right of the layer below."""
+    """Each delta sits under the activation it differentiates, right of the layer below; each
+    backprop under the sum whose weights it sends the error back through, also where the
+    loss gives the output layer's delta itself (softmax_minibatch: loss.delta)."""
     name, graph, pos = sample
+    rate = plan(graph, registry).rate
     for n, node in graph.nodes.items():
         if node.type == "nn.delta":
             act = next(e.src.node for e in graph.edges if e.dst == Endpoint(n, "a"))
@@ -155,6 +158,11 @@ def test_the_backward_pass_runs_right_to_left(sample, registry):
         if node.type == "nn.backprop":
             below = next(e.dst.node for e in graph.edges if e.src == Endpoint(n, "grad"))
             assert pos[below][0] < pos[n][0]
+            w = graph.edge_into(Endpoint(n, "W")).src
+            (mirrored,) = [e.dst.node for e in graph.edges if e.src == w and e.dst.port == "W"
+                           and graph.nodes[e.dst.node].type == "nn.weighted_sum"
+                           and rate[e.dst.node] == "step"]
+            assert pos[n][0] == pos[mirrored][0]
 
 
 def test_apply_layout_writes_every_position_in_one_event(registry):

@@ -127,6 +127,14 @@ def test_shapes_come_from_the_neighbours(registry):
     assert g.nodes[new["b"]].params["shape"] == [6]
     assert g.nodes["W2"].params["shape"] == [6, 3]
     assert g.nodes[new["update_W"]].params == {"momentum": 0.9}
+    # the loss still gives the output layer's delta; the new layer gets a delta of its own
+    assert g.nodes[new["delta"]].type == "nn.delta"
+    for dst, src in [("output_gradient.delta", "loss.delta"),
+                     ("output_backprop.delta", "loss.delta"),
+                     (f"{new['delta']}.grad", "output_backprop.grad"),
+                     (f"{new['delta']}.a", f"{new['act']}.a"),
+                     ("hidden_delta.grad", f"{new['backprop']}.grad")]:
+        assert str(g.edge_into(Endpoint.parse(dst)).src) == src, dst
     first = insert_layer(g, registry, after="batches", width=2, fn="tanh")
     assert g.nodes[first["W"]].params["shape"] == [7, 2]
     assert g.nodes["W1"].params["shape"] == [2, 8]
@@ -162,6 +170,7 @@ def test_removing_the_only_hidden_layer_wires_data_to_the_output(name, hidden, r
     assert g.nodes["W2"].params["shape"][0] == np.shape(run(g, registry, 1).value(x))[1]
     again = insert_layer(g, registry, after=x.node, width=4, fn="sigmoid", name="hidden")
     assert again["backprop"] == "hidden_backprop"
+    assert g.nodes[again["delta"]].type == "nn.delta"  # from the registry on softmax_minibatch
     run(g, registry)
 
 
