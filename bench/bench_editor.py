@@ -148,20 +148,25 @@ def open_ratio(window, registry) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "seeds_x16.json"
         count = big_graph(path)
-        headless = editor = float("inf")
+        headless = editor = headless_cpu = editor_cpu = float("inf")
         for _ in range(3):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             plan(load(path, registry), registry)
             headless = min(headless, time.perf_counter() - start)
+            headless_cpu = min(headless_cpu, time.process_time() - cpu)
             window.new_graph(ask=False)  # from an empty canvas, as a fresh window opens it
             app.processEvents()
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             assert window.open_file(path)
             app.processEvents()  # the view's fit, queued by the open
             window.canvas.viewer.viewport().repaint()
             editor = min(editor, time.perf_counter() - start)
+            editor_cpu = min(editor_cpu, time.process_time() - cpu)
     print(f"open a {count}-node graph: headless load + plan {headless:.3f} s, editor "
           f"{editor:.3f} s, ratio {editor / headless:.1f}  (target <= 3)")
+    # CPU time: what a machine shared with other jobs still measures fairly
+    print(f"  in CPU time: headless {headless_cpu:.3f} s, editor {editor_cpu:.3f} s, ratio "
+          f"{editor_cpu / headless_cpu:.1f}")
 
 
 def main() -> None:

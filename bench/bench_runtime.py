@@ -5,7 +5,10 @@
    runtime we know, costs about 2.6).
 2. Whole run: the seeds sample's epoch against a hand-written numpy loop doing the same
    batch-size-1 matrix work. Target: ratio at most 1.3.
-3. Sigmoid: the node's 1 / (1 + e^-z) (e^-z capped, in place) against the old
+3. The debugger attached (runtime/debugger.py) with one condition breakpoint that never holds:
+   the same chain, now on the checked path node by node, with a snapshot kept at every step
+   boundary. Target: a few microseconds per node.
+4. Sigmoid: the node's 1 / (1 + e^-z) (e^-z capped, in place) against the old
    exp(-logaddexp(0, -z)), on a 256x128 batch of hidden sums. Target: 2-3x faster or better.
 """
 from __future__ import annotations
@@ -87,6 +90,36 @@ def per_node_overhead() -> float:
     print(f"chain of {CHAIN} nodes x {STEPS} steps: plain loop {t_plain * 1e3:.1f} ms, "
           f"executor {t_exec * 1e3:.1f} ms")
     print(f"per-node overhead: {per_node:.3f} us (target <= 0.5; ryvencore about 2.6)")
+    return per_node
+
+
+def debugger_per_node(steps: int = 500) -> float:
+    """Microseconds per node with a Debugger and one unhit condition breakpoint attached."""
+    from gradhopper.runtime.debugger import Debugger
+
+    the_plan = chain_plan()
+    functions = [_inc] * CHAIN
+
+    def plain():
+        x = 0
+        for _ in range(steps):
+            for f in functions:
+                x = f(x)
+        return x
+
+    def debugged():
+        ex = Executor(the_plan, cache=None)
+        d = Debugger(ex)
+        d.add_break(condition=f"n{CHAIN // 2}.y < -1")
+        ex.run(steps=steps)
+        return ex.state()["s"]
+
+    assert plain() == debugged() == CHAIN * steps
+    t_plain, t_debug = interleaved(plain, debugged)
+    per_node = (t_debug - t_plain) / (CHAIN * steps) * 1e6
+    print(f"debugger attached, one unhit condition, {CHAIN} nodes x {steps} steps: "
+          f"{t_debug * 1e3:.1f} ms")
+    print(f"per-node overhead with the debugger: {per_node:.3f} us (target: a few us)")
     return per_node
 
 
@@ -175,6 +208,7 @@ def sigmoid_ratio(shape=(256, 128), calls: int = 50) -> float:
 
 def main() -> None:
     per_node_overhead()
+    debugger_per_node()
     whole_run_ratio()
     sigmoid_ratio()
 

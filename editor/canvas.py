@@ -20,7 +20,11 @@ from . import clipboard, commands
 from .compat import NodeItem, PipeItem, PortItem, new_node_graph
 from .nodes_view import (DELAYED_COLOUR, GradNode, SliderWidget, StatusFrame, ValueWidget,
                          category_colour, dress, embed)
-from .values import describe
+from . import values
+from .diagnosis import Diagnosis
+from .plots import REDRAW_S
+from .thumbnails import Thumbnails
+from .values import describe, read
 
 TYPE_MIME = "application/x-gradhopper-type"
 DELAYED_WIRE = ((*DELAYED_COLOUR, 255), 1)  # colour, NodeGraphQt's PipeEnum.DRAW_TYPE_DASHED
@@ -50,8 +54,14 @@ class Canvas(QtCore.QObject):
         self.shown: dict[str, ValueWidget] = {}
         self.backdrops: list = []
         self.executor = lambda: None  # set by the window: the run whose values tooltips show
+        self.debugger = lambda: None  # ...and its debugger, which knows which values are stale
+        self.port_menu = lambda end, menu: None  # adds to a port's or a wire's context menu
         self._refit = QtCore.QTimer(self, singleShot=True, interval=0)
         self._refit.timeout.connect(self._fit_backdrops)
+        self.thumbnails, self.diagnosis = Thumbnails(self), Diagnosis(self)
+        self._watch = QtCore.QTimer(self, interval=int(REDRAW_S * 1000))
+        self._watch.timeout.connect(self.watch_run)
+        self._watch.start()
         v = self.viewer
         v.connection_changed.connect(self._connection_changed)
         v.connection_sliced.connect(lambda pairs: self._connection_changed(pairs, []))
@@ -85,6 +95,7 @@ class Canvas(QtCore.QObject):
         self.ng.clear_session()
         self.ng.undo_stack().clear()
         self.views.clear(), self.frames.clear(), self.sliders.clear(), self.shown.clear()
+        self.thumbnails.clear(), self.diagnosis.clear()
         self.backdrops = []
         if graph is None:
             return
@@ -93,7 +104,7 @@ class Canvas(QtCore.QObject):
         get_unique_name = self.ng.get_unique_name
         self.ng.get_unique_name = lambda name: name  # our ids are unique; its check is O(n^2)
         try:
-            with _collector_paused():
+            with _collector_paused(), _tooltips_unset():
                 with _layout_deferred():
                     unplaced = [n for n in graph.nodes.values() if not self._add_view(n)]
                 for node_id, view in self.views.items():
@@ -179,12 +190,7 @@ class Canvas(QtCore.QObject):
                                    pos=pos or [0.0, 0.0], push_undo=False)
         view.set_property("uid", node.id, push_undo=False)
         dress(view, *self._ports(node))
-        self.views[node.id] = view
-        if nt is None:
-            view.view.setToolTip(f"{node.type} is not installed: this placeholder keeps the "
-                                 "node's parameters and wires, and saves them unchanged")
-        else:
-            view.view.setToolTip(f"{node.type}: {nt.doc}")
+        self.views[node.id] = view  # its tooltip is values.node_text, made when asked
         if nt is not None and nt.widget == "slider":
             p = _slider_params(nt, node)
             slider = SliderWidget(view.view, p["min"], p["max"], p["step"], p["value"])
@@ -237,7 +243,8 @@ class Canvas(QtCore.QObject):
             self._add_view(data["node"])
         elif kind == "node_removed":
             node_id = data["node"].id
-            for table in (self.frames, self.sliders, self.shown):
+            for table in (self.frames, self.sliders, self.shown, self.thumbnails.items,
+                          self.diagnosis.badges):
                 table.pop(node_id, None)
             self.ng.delete_node(self.views.pop(node_id), push_undo=False)
         elif kind == "edge_added":
@@ -263,7 +270,8 @@ class Canvas(QtCore.QObject):
             self._refit.start()
         elif kind == "node_renamed":
             node, old = data["node"], data["old"]
-            for table in (self.views, self.frames, self.sliders, self.shown):
+            for table in (self.views, self.frames, self.sliders, self.shown,
+                          self.thumbnails.items, self.diagnosis.badges):
                 if old in table:
                     table[node.id] = table.pop(old)
             view = self.views[node.id]
@@ -331,29 +339,9 @@ class Canvas(QtCore.QObject):
         return False
 
     def _shape_refusal(self, src: Endpoint, dst: Endpoint) -> str | None:
-        """Shapes are known once the graph has run: test the node's check with them."""
-        executor = self.executor()
-        nt = self.node_type(self.graph.nodes[dst.node])
-        if executor is None or nt.check is None:
-            return None
-        try:
-            args = []
-            for port in (p for p in nt.inputs if not p.delayed):
-                if port.name == dst.port:
-                    args.append(executor.value(src))
-                elif self.graph.edge_into(Endpoint(dst.node, port.name)) is not None:
-                    args.append(executor.value(self.graph.edge_into(
-                        Endpoint(dst.node, port.name)).src))
-                else:
-                    args.append(None)
-            if any(a is None for a, p in zip(args, nt.inputs) if not p.optional):
-                return None
-            nt.check(*args)
-        except GradhopperError as exc:
-            return f"shapes do not fit (last run): {exc.message}"
-        except Exception:  # values from an older graph: no verdict
-            return None
-        return None
+        """Shapes are inferred before any run (runtime/shapes.py): test the node's check."""
+        why = values.shapes(self.graph, self.registry).refusal(self.graph, src, dst)
+        return None if why is None else f"shapes do not fit: {why}"
 
     def _connection_changed(self, disconnected, connected) -> None:
         removed, added = [], []
@@ -541,24 +529,34 @@ class Canvas(QtCore.QObject):
             if ids is None or node_id in ids:
                 frame.set_status(status)
 
+    def watch_run(self, final: bool = False) -> None:
+        """Thumbnails and the per-epoch checks of the run shown, on the redraw timer (off the
+        hot path); before any run, the wiring checks that shapes allow."""
+        executor = self.executor()
+        self.thumbnails.refresh(executor, final)
+        self.diagnosis.refresh(executor)
+
     def port_text(self, item) -> str | None:
-        """What a tooltip says about a port or a wire: its last value."""
+        """What a tooltip says about a port or a wire: its last value, stale or not."""
+        end = self.port_at(item)
+        if end is None:
+            return None
+        node_id, port, side = end
+        value, stale = read(self.executor(), self.debugger(), *end)
+        source = Endpoint(node_id, port)
+        if side != "out":
+            edge = self.graph.edge_into(source)
+            source = edge.src if edge is not None else None
+        inferred = values.shapes(self.graph, self.registry).shape(source) if source else None
+        return f"{node_id}.{port}  {values.shape_text(inferred)}\n{describe(value, stale=stale)}"
+
+    def port_at(self, item) -> tuple[str, str, str] | None:
+        """(node id, port, "in"/"out") of a port item, or of a wire's output end."""
         if isinstance(item, PipeItem):
             item = item.output_port
         if not isinstance(item, PortItem):
             return None
-        node_id = self._uid(item.node)
-        executor = self.executor()
-        value = None
-        if executor is not None:
-            try:
-                if item.port_type == "out":
-                    value = executor.value(Endpoint(node_id, item.name))
-                else:
-                    value = executor.input_value(node_id, item.name)
-            except (KeyError, ValueError, IndexError, GradhopperError):
-                value = None
-        return f"{node_id}.{item.name}\n{describe(value)}"
+        return self._uid(item.node), item.name, "out" if item.port_type == "out" else "in"
 
     def eventFilter(self, obj, event) -> bool:
         kind = event.type()
@@ -570,10 +568,21 @@ class Canvas(QtCore.QObject):
             v.CTRL_state = mods == Mod.ControlModifier
             v.SHIFT_state = bool(mods & Mod.ShiftModifier)
             v.ALT_state = bool(mods & Mod.AltModifier)
+        if kind == QtCore.QEvent.Type.ContextMenu and obj is self.viewer.viewport():
+            scene_pos = self.viewer.mapToScene(event.pos())
+            ends = [e for e in map(self.port_at, self.viewer.scene().items(scene_pos)) if e]
+            if ends:
+                menu = QtWidgets.QMenu(self.viewer)
+                self.port_menu(ends[0], menu)
+                if menu.actions():
+                    menu.exec(event.globalPos())
+                    return True
         if kind == QtCore.QEvent.Type.ToolTip and obj is self.viewer.viewport():
             scene_pos = self.viewer.mapToScene(event.pos())
             for item in self.viewer.scene().items(scene_pos):
                 text = self.port_text(item)
+                if text is None and isinstance(item, NodeItem) and self.graph is not None:
+                    text = values.node_text(self.graph, self.registry, self._uid(item))
                 if text is not None:
                     QtWidgets.QToolTip.showText(event.globalPos(), text, self.viewer)
                     return True
@@ -590,6 +599,7 @@ class Canvas(QtCore.QObject):
 
 
 SLIDER_PARAMS = ("value", "min", "max", "step")
+MAX_TICKS = 1_000_000  # a range of more steps than this (max 1e300) moves in coarser ones
 
 
 def _slider_params(nt, node: Node) -> dict:
@@ -599,6 +609,8 @@ def _slider_params(nt, node: Node) -> dict:
         if isinstance(p[key], bool) or not isinstance(p[key], (int, float)) \
                 or not math.isfinite(p[key]):
             p[key] = nt.param(key).default
+    if p["step"] > 0 and (p["max"] - p["min"]) / p["step"] > MAX_TICKS:  # QSlider takes an int
+        p["step"] = (p["max"] - p["min"]) / MAX_TICKS
     return p
 
 
@@ -638,6 +650,19 @@ def _layout_deferred():
         yield
     finally:
         NodeItem.draw_node = draw_node
+
+
+@contextlib.contextmanager
+def _tooltips_unset():
+    """NodeGraphQt sets a tooltip on every node and port as it is made (7,000 calls for 500
+    nodes); the canvas's event filter answers tooltips itself (port_text, node_text)."""
+    for cls in (NodeItem, PortItem):
+        cls.setToolTip = lambda self, text: None
+    try:
+        yield
+    finally:
+        for cls in (NodeItem, PortItem):
+            del cls.setToolTip
 
 
 @contextlib.contextmanager

@@ -14,7 +14,8 @@ from PySide6 import QtCore, QtWidgets
 from gradhopper.runtime.errors import GradhopperError
 from gradhopper.runtime.graph import Graph
 
-from . import commands
+from . import commands, values
+from .diagnosis import notes
 
 
 NOT_SET = "(not set)"  # an optional choice left empty: what the file holds, and what runs
@@ -106,6 +107,10 @@ class Inspector(QtWidgets.QScrollArea):
                                "parameters are kept and saved as they are.")
         doc.setWordWrap(True)
         form.addRow(doc)
+        self._about = QtWidgets.QLabel()  # formula and shapes: _fill keeps them current
+        self._about.setWordWrap(True)
+        self._about.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self._about)
         if nt is None:
             for name, value in node.params.items():
                 shown = QtWidgets.QLineEdit(json.dumps(value))
@@ -143,6 +148,11 @@ class Inspector(QtWidgets.QScrollArea):
         params = self.graph.nodes[self.node_id].params
         nt = self.registry.get(self.graph.nodes[self.node_id].type) \
             if self.graph.nodes[self.node_id].type in self.registry else None
+        if nt is not None:
+            self._about.setText("\n".join(t for t in (
+                values.formula(nt, params, values.fed(self.graph, self.node_id)),
+                values.port_shapes(self.graph, self.registry, self.node_id),
+                "⚠ " + notes(self.graph).get(self.node_id, "")) if t.strip("⚠ ")))
         for name, editor in self._editors.items():
             value = params.get(name, nt.param(name).default if nt else None)
             editor.blockSignals(True)

@@ -185,3 +185,41 @@ def embed(view_node: GradNode, widget: NodeBaseWidget) -> None:
     view_node.view.add_widget(widget)
     view_node.view.draw_node()
     widget.parent()
+
+
+class DebugMarks:
+    """A node's debugger marks, drawn as child items (view only: no property, no undo entry):
+    a red dot for a breakpoint and a cyan frame for the node that runs next."""
+
+    DOT = 12.0
+
+    def __init__(self, node_item):
+        self.dot = QtWidgets.QGraphicsEllipseItem(0, 0, self.DOT, self.DOT, node_item)
+        self.dot.setBrush(QtGui.QColor(230, 40, 40))
+        self.dot.setPen(QtGui.QPen(QtGui.QColor(255, 255, 255), 1.5))
+        self.dot.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
+        self.dot.setZValue(5)
+        self.dot.hide()
+        self.next = QtWidgets.QGraphicsRectItem(node_item)
+        self.next.setPen(QtGui.QPen(QtGui.QColor(60, 220, 255), 3, QtCore.Qt.PenStyle.DashLine))
+        self.next.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        self.next.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
+        self.next.hide()
+
+    @classmethod
+    def of(cls, node_item) -> "DebugMarks":
+        marks = getattr(node_item, "_debug_marks", None)
+        if marks is None:
+            marks = node_item._debug_marks = cls(node_item)
+        return marks
+
+    def set_break(self, on: bool) -> None:
+        if on:
+            rect = self.dot.parentItem().boundingRect()
+            self.dot.setPos(rect.left() - self.DOT / 2, rect.top() - self.DOT / 2)
+        self.dot.setVisible(on)
+
+    def set_next(self, on: bool) -> None:
+        if on:
+            self.next.setRect(self.next.parentItem().boundingRect().adjusted(-7, -7, 7, 7))
+        self.next.setVisible(on)

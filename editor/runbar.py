@@ -5,6 +5,10 @@ refreshes the counters, plots, heatmaps and `view.value` nodes from what it find
 never pushes per-step updates. Node colours: idle before a run; while it runs, the nodes that
 run every step or epoch are "running" and the rest "ran"; stepping node by node, the node
 that just ran is "running"; an error paints its node red with the message.
+
+Shortcuts are an IDE's: F5 continue (to a breakpoint or the end), F10 step over (one whole
+step), F11 step into (one node), Shift+F11 to the end of the epoch, Shift+F5 stop, F6 pause.
+The pace box slows a run down to one node a second, so that the canvas can follow it.
 """
 from __future__ import annotations
 
@@ -16,10 +20,15 @@ from gradhopper.runtime.reported import reported
 from .values import short
 
 POLL_MS = 50
+PACES = (("As fast as possible", 0.0), ("20 nodes a second", 0.05), ("5 nodes a second", 0.2),
+         ("2 nodes a second", 0.5), ("1 node a second", 1.0))
 
 
 class RunControls(QtCore.QObject):
     message = QtCore.Signal(str)
+    started = QtCore.Signal(str)  # the `until` of a run just started
+    polled = QtCore.Signal()  # the counters were refreshed (while running, and at each stop)
+    stopped = QtCore.Signal()  # the run is forgotten
 
     def __init__(self, runner, canvas, plots, parent: QtWidgets.QMainWindow):
         super().__init__(parent)
@@ -28,18 +37,25 @@ class RunControls(QtCore.QObject):
         self.toolbar.setObjectName("run_toolbar")
         self.actions: dict[str, QtGui.QAction] = {}
         for key, text, shortcut, slot in (
-                ("run", "Run", "F5", lambda: self.start("done")),
+                ("run", "Continue", "F5", lambda: self.start("done")),
                 ("pause", "Pause", "F6", self.pause),
                 ("stop", "Stop", "Shift+F5", self.stop),
-                ("node", "Step node", "F10", lambda: self.start("node")),
-                ("step", "Step", "F11", lambda: self.start("step")),
-                ("epoch", "Epoch", "F12", lambda: self.start("epoch"))):
+                ("node", "Step into", "F11", lambda: self.start("node")),
+                ("step", "Step over", "F10", lambda: self.start("step")),
+                ("epoch", "To epoch end", "Shift+F11", lambda: self.start("epoch"))):
             action = QtGui.QAction(text, parent)
             action.setShortcut(QtGui.QKeySequence(shortcut))
             action.setToolTip(f"{text} ({shortcut})")
             action.triggered.connect(slot)
             self.toolbar.addAction(action)
             self.actions[key] = action
+        self.pace = QtWidgets.QComboBox()
+        self.pace.setToolTip("Pace: how fast a run goes, down to one node a second")
+        for text, seconds in PACES:
+            self.pace.addItem(text, seconds)
+        self.pace.currentIndexChanged.connect(
+            lambda i: setattr(self.runner, "pace", self.pace.itemData(i)))
+        self.toolbar.addWidget(self.pace)
         self.progress = QtWidgets.QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.setFormat("epoch %v / %m")
@@ -73,6 +89,7 @@ class RunControls(QtCore.QObject):
             self.canvas.set_all_status("ran", set(ex.plan.rate) - busy)
         self._enable(True)
         self.timer.start()
+        self.started.emit(until)
         self.message.emit({"done": "Running…", "node": "Stepping one node…",
                            "step": "Running one step…", "epoch": "Running one epoch…"}[until])
 
@@ -87,6 +104,7 @@ class RunControls(QtCore.QObject):
         self._enable(False)
         self.progress.setValue(0)
         self.counters.setText("stopped")
+        self.stopped.emit()
         self.message.emit("Stopped; the next run starts from epoch 1")
 
     # -- what the worker says ---------------------------------------------------------------------------
@@ -102,15 +120,19 @@ class RunControls(QtCore.QObject):
             return
         self.timer.stop()
         self._enable(False)
-        if not ex.watch:
+        if event is None or event.kind != "node":
             self.canvas.set_all_status("ran", set(ex.plan.rate))
         self.poll()
         if event is None:
             return
         if event.kind == "done":
-            self.message.emit(f"Finished {ex.epoch} epochs, {ex.steps} steps")
+            why = getattr(ex.rs, "stopped", None)  # run.stop's reason
+            self.message.emit(f"Finished {ex.epoch} epochs, {ex.steps} steps"
+                              + (f": {why}" if why else ""))
         elif event.kind == "node":
             self.message.emit(f"Ran {event.node} (epoch {event.epoch}, step {event.step})")
+        elif event.kind == "break":
+            self.message.emit(f"Breakpoint: {self.runner.debugger.where()}")
         else:
             self.message.emit(f"Paused at epoch {current_epoch(ex)}, step {ex.steps}")
 
@@ -142,6 +164,7 @@ class RunControls(QtCore.QObject):
         shown = "  ".join(f"{k.split('.')[0]} {metrics[k]:.4g}" for k in keys if k in metrics)
         self.counters.setText(f"epoch {current_epoch(ex)}/{ex.epochs}  step {ex.steps}  "
                               f"{shown}")
+        self.polled.emit()
         if self.plots.refresh(ex, final=not self.timer.isActive()):
             for node_id, widget in self.canvas.shown.items():
                 try:

@@ -9,6 +9,14 @@ is in the disk cache as it starts runs on the compiled engine while nobody watch
 (fastpath.py). A run plans a copy of the graph; parameter edits reach it through
 Executor.set_param (an overlay on the run, in effect at the next step), anything else makes
 the next run start over.
+
+Debugging. Each run has a Debugger (runtime/debugger.py); the editor's breakpoints (breaks.py)
+are installed into it before every advance. Stepping, and a run with a breakpoint or a pace,
+go through the debugger's verbs (which keep the history for going back); a free run to the end
+keeps the sliced, compiled path above, with the debugger's test after each node detached for
+its length. Pace: at `pace` seconds a node, the worker waits after each node (on an Event that
+a pause sets; the pause then breaks after that node) and the GUI hears every node as a queued
+signal: it animates, the worker sleeps, nothing freezes.
 """
 from __future__ import annotations
 
@@ -18,11 +26,13 @@ import time
 
 from PySide6 import QtCore
 
+from gradhopper.runtime.debugger import Debugger
 from gradhopper.runtime.errors import GradhopperError, GraphError
 from gradhopper.runtime.executor import Event, Executor
 from gradhopper.runtime.graph import Graph
 from gradhopper.runtime.planner import plan
 
+from .breaks import Breaks
 from .fastpath import FastPath
 
 SWITCH_INTERVAL = 0.0002  # seconds; Python's default is 0.005 (measured: a window's first
@@ -52,6 +62,11 @@ class Runner(QtCore.QObject):
         self._halt = False  # a pause asked for: also ends the slices between advance() calls
         self.fast = True  # unwatched runs to the end go over to the compiled engine
         self._fast: FastPath | None = None  # this run's
+        self.debugger: Debugger | None = None  # this run's, or the last run's (with `last`)
+        self._debugged: Executor | None = None  # the run `debugger` is over
+        self.breaks = Breaks(self)
+        self.pace = 0.0  # seconds the worker waits after each node; 0: as fast as possible
+        self._wake = threading.Event()  # ends a pace's wait at once (a pause)
 
     def set_graph(self, graph: Graph) -> None:
         if self.graph is not None:
@@ -77,6 +92,16 @@ class Runner(QtCore.QObject):
         """The run whose port values tooltips and wire checks show: this one, or the last."""
         return self.executor or self.last
 
+    @property
+    def values_debugger(self) -> Debugger | None:
+        """The debugger over `values`, which knows how stale each value is."""
+        return self.debugger if self._debugged is not None and self._debugged is self.values \
+            else None
+
+    @property
+    def paced(self) -> bool:
+        return self.pace > 0
+
     def stop(self) -> None:
         """Ask the worker to pause at the next step or node, and wait for it."""
         self.pause()
@@ -89,6 +114,7 @@ class Runner(QtCore.QObject):
             self.executor.stop()
         self._halt = True
         self._gui_idle.set()  # a worker waiting for its turn sees the pause at once
+        self._wake.set()
 
     def advance(self, until: str = "done") -> bool:
         """Start the worker towards the next `until` event; False if a run is already going."""
@@ -99,8 +125,15 @@ class Runner(QtCore.QObject):
         if self.executor is None or self.executor.finished:
             if not self._prepare():
                 return False
+        try:
+            self.breaks.install(self.debugger)
+        except GradhopperError as exc:
+            self.generation += 1
+            self.failed.emit(self.generation, exc)
+            return False
         self.executor.watch = until == "node"
         self._halt = False
+        self._wake.clear()
         self.gui_busy()
         self.generation += 1
         self._thread = threading.Thread(target=self._work,
@@ -116,6 +149,9 @@ class Runner(QtCore.QObject):
                 raise GraphError(f"node type {missing[0].type!r} is not installed: install "
                                  "its plug-in to run this graph", node=missing[0].id)
             self.executor = Executor(plan(self.graph.copy(), self.registry))
+            self.debugger, self._debugged = Debugger(self.executor), self.executor
+            hit = self.executor.breakpoint  # the debugger's test after each node, paced first
+            self.executor.breakpoint = lambda node, ex: self._paced(node) or hit(node, ex)
         except GradhopperError as exc:
             self.generation += 1
             self.failed.emit(self.generation, exc)
@@ -123,9 +159,22 @@ class Runner(QtCore.QObject):
         self.executor.subscribe(self._on_event)
         return True
 
+    def goto(self, index: int) -> None:
+        """Go back (or forward) to the history's `index`-th boundary (the worker is stopped)."""
+        if not self.busy and self.debugger is not None and self._debugged is self.executor:
+            self.debugger.goto(index)
+
     def _work(self, executor: Executor, until: str, generation: int) -> None:
         try:
-            event = self._advance_in_slices(executor, until)
+            if until != "done" or self.breaks.active or self.paced:
+                d = self.debugger
+                event = {"node": d.step, "step": d.next, "epoch": d.epoch, "done": d.cont}[until]()
+            else:  # freely: the debugger's test after each node would keep it off the fast path
+                hit, executor.breakpoint = executor.breakpoint, None
+                try:
+                    event = self._advance_in_slices(executor, until)
+                finally:
+                    executor.breakpoint = hit
         except Exception as exc:  # a GradhopperError, or a bug shown as one line, not a crash
             self.failed.emit(generation, exc)
             return
@@ -185,8 +234,17 @@ class Runner(QtCore.QObject):
         return self._fast if self._fast.usable() else None
 
     def _on_event(self, event) -> None:  # on the worker thread
-        if event.kind == "node":
+        if event.kind == "node" and not self.paced:
             self.node_done.emit(event.node)
+
+    def _paced(self, node: str) -> bool:  # on the worker thread, after each node it runs
+        """At a pace: tell the GUI, wait, and break here if a pause came meanwhile (a step's
+        end may be many seconds away)."""
+        if not self.paced:
+            return False
+        self.node_done.emit(node)
+        self._wake.wait(self.pace)
+        return self._halt
 
     # -- graph edits during a run --------------------------------------------------------------------
     def _on_graph(self, kind: str, data: dict) -> None:

@@ -17,10 +17,12 @@ from gradhopper.runtime.registry import default_registry
 
 from .canvas import Canvas
 from .compose import INSERT_DOC, INSERT_TEXT, Composer
+from .debugview import Debugging
 from .files import RecentFiles, load_for_editing
 from .inspector import Inspector
 from .palette import Palette
 from .plots import PlotPanel
+from .views.panels import LearningViews
 from .runbar import RunControls
 from .runner import Runner
 from .welcome import Welcome
@@ -45,8 +47,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self._dock("Palette", self.palette, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Inspector", self.inspector, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Plots", self.plots, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self.learning_views = LearningViews(self.registry, lambda: self.runner.executor)
+        self.tabifyDockWidget(self.findChild(QtWidgets.QDockWidget, "plots"),
+                              self._dock("Views", self.learning_views,
+                                         QtCore.Qt.DockWidgetArea.RightDockWidgetArea))
+        self.findChild(QtWidgets.QDockWidget, "plots").raise_()
         self.run_controls = RunControls(self.runner, self.canvas, self.plots, self)
         self.addToolBar(self.run_controls.toolbar)
+        self.debugging = Debugging(self.runner, self.canvas, self.run_controls, self)
+        self._dock("Watch", self.debugging.watch, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.welcome: Welcome | None = None
         self.composer = Composer(self)
         self.palette.add_command(INSERT_TEXT, INSERT_DOC)
@@ -67,7 +76,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return dock
 
     def _wire_signals(self) -> None:
-        for source in (self.canvas, self.inspector, self.run_controls):
+        for source in (self.canvas, self.inspector, self.run_controls, self.debugging):
             source.message.connect(self.show_message)
         self.canvas.selection_changed.connect(
             lambda ids: self.inspector.show_node(ids[0] if len(ids) == 1 else None))
@@ -108,12 +117,17 @@ class MainWindow(QtWidgets.QMainWindow):
         view = bar.addMenu("&View")
         self._add(view, "&Fit graph (F)", None, self.canvas.fit)
         self._add(view, "Find a node type (Tab)", None, self.palette.focus_search)
+        thumbs = view.addAction("&Thumbnails on nodes")  # on by default below 100 nodes
+        thumbs.setCheckable(True)
+        view.aboutToShow.connect(lambda: thumbs.setChecked(self.canvas.thumbnails.visible()))
+        thumbs.triggered.connect(self.canvas.thumbnails.set_visible)
         for key, slot in (("Tab", self.palette.focus_search), ("F", self.canvas.fit)):
             shortcut = QtGui.QShortcut(QtGui.QKeySequence(key), self.canvas.widget)
             shortcut.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
         run = bar.addMenu("&Run")
         run.addActions(list(self.run_controls.actions.values()))
+        run.addActions([self.debugging.break_action, self.debugging.conditions_action])
         run.addSeparator()
         self._add(run, "S&weep…", None, self.open_sweep)
         run.addSeparator()
@@ -148,8 +162,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.graph.unsubscribe(self._on_graph)
         self.graph = graph
         self.runner.set_graph(graph)
+        self.debugging.set_graph(graph)
         self.inspector.set_graph(graph)
         self.plots.set_graph(graph)
+        self.learning_views.set_graph(graph)
         graph.subscribe(self._on_graph)
         self.undo.setClean()
         self.setWindowModified(False)
@@ -162,6 +178,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if kind in ("node_added", "node_removed", "node_renamed") and self.plots.shows(
                 data["node"]):
             self.plots.set_graph(self.graph)
+        if kind in ("node_added", "node_removed", "node_renamed") and \
+                self.learning_views.shows(data["node"]):
+            self.learning_views.set_graph(self.graph)
 
     def new_graph(self, ask: bool = True) -> None:
         if ask and not self.maybe_save():

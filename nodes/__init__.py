@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from gradhopper.runtime.nodetype import NodeType
 
-from . import activations, batches, dataset, layers, loss, metrics, optim, prep, split, tensors
-from . import views
+from . import activations, batches, dataset, debugging, layers, learning_views, loss, metrics
+from . import optim, prep, split, tensors, views
 
 MODULES = (dataset, prep, split, batches, tensors, layers, activations, loss, optim, metrics,
-           views)
+           views, learning_views, debugging)
 
 
 def node_types() -> list[NodeType]:

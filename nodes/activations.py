@@ -14,6 +14,7 @@ import numpy as np
 from gradhopper.runtime.nodetype import NodeType, Param, Port
 
 from .activation_code import EXP_CAP, backward_kernel, forward_kernel
+from . import formulas
 from .checks import same_shape
 
 
@@ -63,6 +64,7 @@ ACTIVATION = NodeType(
     inputs=(Port("z", doc="The weighted sums of a layer, (batch, units)."),),
     outputs=(Port("a", doc="The layer's outputs a = f(z), same shape as z."),),
     params=(FN,), part="layer.activation",
+    formula=formulas.activation,
     kernel=forward_kernel,
     doc="Squashes each weighted sum through the activation function f, giving the layer's "
         "outputs. Softmax turns each row into probabilities that sum to 1.",
@@ -82,6 +84,7 @@ DELTA = NodeType(
     params=(Param("fn", "str", "sigmoid", choices=tuple(ACTIVATIONS),
                   doc="The activation the forward pass used; its derivative is applied."),),
     check=check_delta, part="layer.delta",
+    formula=formulas.delta,
     kernel=backward_kernel,
     doc="Turns dL/da into dL/dz = grad * f'(a), with f' written in terms of the output a. "
         "For softmax the full Jacobian is applied per row, a * (grad - sum(grad * a)), so "

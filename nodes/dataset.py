@@ -1,8 +1,6 @@
 """Where the data comes from: a built-in data set or a CSV file beside the graph."""
 from __future__ import annotations
 
-from importlib import resources
-
 import numpy as np
 
 from gradhopper.runtime.boundedread import CSV_LIMIT, read_bytes
@@ -10,26 +8,8 @@ from gradhopper.runtime.codegen.kernel import Kernel
 from gradhopper.runtime.errors import GradhopperError, GraphError, ParamError
 from gradhopper.runtime.nodetype import NodeType, Param, Port
 
+from .builtin_data import BUILT_IN_CODE, BUILT_INS
 from .csvtable import read_csv
-
-
-def seeds():
-    text = resources.files("gradhopper.nodes.data").joinpath("seeds_dataset.csv").read_text()
-    data = read_csv(text, "seeds_dataset.csv")
-    return data[:, :-1], data[:, -1]
-
-
-def xor():
-    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    return X, np.array([0.0, 1.0, 1.0, 0.0])
-
-
-def sine():
-    X = np.linspace(-np.pi, np.pi, 64).reshape(64, 1)
-    return X, np.sin(X)
-
-
-BUILT_INS = {"seeds": seeds, "xor": xor, "sine": sine}  # each gives X and y as the task needs
 
 
 def load_csv(ctx):
@@ -64,13 +44,7 @@ def make_dataset(ctx):
     return lambda: load_csv(ctx)
 
 
-# For export: the built-in sets made as numpy code (seeds is a file of the package: exported as
-# values), and a CSV read as load_csv reads it (a first row holding a non-number is a header).
-BUILT_IN_CODE = {
-    "xor": "{X} = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])\n"
-           "{y} = np.array([0.0, 1.0, 1.0, 0.0])",
-    "sine": "{X} = np.linspace(-np.pi, np.pi, 64).reshape(64, 1)\n{y} = np.sin({X})",
-}
+# For export: a CSV read as load_csv reads it (a first row holding a non-number is a header).
 CSV_CODE = """{data} = np.genfromtxt({$csv}, delimiter=",", encoding="utf-8-sig", ndmin=2)
 if np.isnan({data}[0]).any():  # a header row
     {data} = {data}[1:]
@@ -98,8 +72,9 @@ DATASET = NodeType(
     outputs=(Port("X", doc="The features, one row per sample."),
              Port("y", doc="The labels: (n,) class values, or (n, 1) for regression.")),
     params=(Param("name", "str", optional=True, choices=tuple(BUILT_INS),
-                  doc="A built-in data set: seeds (wheat kernels, 3 classes), xor (4 points), "
-                      "sine (regression on [-pi, pi])."),
+                  doc="A built-in data set: seeds (wheat kernels, 3 classes), digits (8x8 "
+                      "handwritten digits, 10 classes), house_prices (size and bedrooms -> "
+                      "price, regression), xor (4 points), sine (regression on [-pi, pi])."),
             Param("path", "str", optional=True,
                   doc="A CSV file, relative to the graph file; one header row is allowed."),
             Param("label_column", "int", -1,

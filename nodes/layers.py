@@ -5,6 +5,7 @@ from gradhopper.runtime.codegen.kernel import Kernel
 from gradhopper.runtime.errors import ShapeError
 from gradhopper.runtime.nodetype import NodeType, Port
 
+from . import formulas
 from .checks import matrix, same_rows, shape_of
 
 
@@ -42,6 +43,7 @@ WEIGHTED_SUM = NodeType(
             Port("b", optional=True, doc="The biases, (out,); left out means no bias.")),
     outputs=(Port("z", doc="The weighted sums z = xW + b, (batch, out)."),),
     check=check_weighted_sum, part="layer.sum",
+    shapes=formulas.weighted_sum_shapes, formula=formulas.fixed("z = xW + b"),
     kernel=weighted_sum_kernel,
     doc="Each unit adds up its inputs times their weights, plus its bias: z = xW + b.",
 )
@@ -71,6 +73,7 @@ BACKPROP = NodeType(
             Port("W", doc="The weights of the layer above, (in, out).")),
     outputs=(Port("grad", doc="dL/da of the layer below, (batch, in) = delta W^T."),),
     check=check_backprop, part="layer.backprop",
+    shapes=formulas.backprop_shapes, formula=formulas.fixed("grad = delta W^T"),
     kernel=lambda ctx: Kernel(numpy="{grad} = {delta} @ {W}.T", loops=BACKPROP_LOOPS),
     doc="Sends the error back through the weights: each output of the layer below is blamed "
         "for the deltas it fed, weighted by the connection: grad = delta W^T.",
@@ -104,6 +107,7 @@ GRADIENT = NodeType(
     outputs=(Port("dW", doc="dL/dW = x^T delta, (in, out), summed over the batch."),
              Port("db", doc="dL/db = delta summed over the batch, (out,).")),
     check=check_gradient, part="layer.gradient",
+    shapes=formulas.gradient_shapes, formula=formulas.fixed("dW = x^T delta; db = sum(delta)"),
     kernel=lambda ctx: Kernel(numpy="{dW} = {x}.T @ {delta}\n{db} = {delta}.sum(axis=0)",
                               loops=GRADIENT_LOOPS),
     doc="How the loss changes with each weight (input times delta) and each bias (delta), "

@@ -14,6 +14,7 @@ import numpy as np
 from gradhopper.runtime.errors import ShapeError
 from gradhopper.runtime.nodetype import NodeType, Param, Port
 
+from . import formulas
 from .activations import ACTIVATIONS
 from .checks import matrix, same_shape
 from .loss_code import loss_kernel
@@ -83,7 +84,7 @@ LOSS = NodeType(
                       "for sigmoid outputs."),
             Param("reduction", "str", "sum", choices=("sum", "mean"),
                   doc="Add the samples' losses up, or average them over the batch.")),
-    check=check_loss, part="loss",
+    check=check_loss, part="loss", formula=formulas.loss,
     kernel=loss_kernel,
     doc="Measures how far the prediction is from the target, and how the loss changes with "
         "each predicted value: the gradient that backpropagation sends back. For the output "

@@ -7,6 +7,7 @@ from gradhopper.runtime.codegen.kernel import each_element
 from gradhopper.runtime.errors import ParamError, ShapeError
 from gradhopper.runtime.nodetype import NodeType, Param, Port
 
+from . import formulas
 from .checks import same_shape
 
 
@@ -66,7 +67,7 @@ SGD = NodeType(
                       "velocity + grad (velocity starts at 0, so the first step is plain SGD), "
                       "then next = param - lr * velocity. e.g. 0.9. Must be below 1.")),
     state=("velocity",),
-    check=check_sgd, part="update",
+    check=check_sgd, part="update", formula=formulas.sgd,
     validate=validate_sgd,
     kernel=sgd_kernel,
     doc="Takes one step downhill: next = param - lr * grad. With momentum, it steps along a "

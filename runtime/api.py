@@ -20,12 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from . import atomicwrite, overrides
-from .errors import GradhopperError, GraphError, NonFiniteError
+from .debugger import Debugger
+from .errors import GradhopperError, GraphError, NonFiniteError, ShapeError
 from .executor import Event, Executor
 from .fileformat import dumps, load as load_file, loads
 from .graph import Endpoint, Graph as Model, Node, no_port_message
 from .planner import Plan, plan as make_plan
 from .registry import Registry, default_registry
+from .shapes import Shapes
 from .reported import metrics, reported
 
 UNTIL = ("node", "step", "epoch", "done")
@@ -123,9 +125,18 @@ class Graph:
         self.model.add_node(Node(node_id, kind.identifier, params))
 
     def connect(self, src: str, dst: str) -> None:
-        """Wire an output to an input: `g.connect("W1.value", "hidden_sum.W")`."""
+        """Wire an output to an input: `g.connect("W1.value", "hidden_sum.W")`. A wire whose
+        shape does not fit (runtime/shapes.py, inferred from what is wired so far) is refused."""
         src_end, dst_end = Endpoint.parse(src), Endpoint.parse(dst)
         self.model.connect(src_end, dst_end, self.registry)
+        shapes = self.__dict__.setdefault("_shapes", Shapes(self.registry))
+        why = shapes.infer(self.model, around=(src_end.node, dst_end.node)).refusal(
+            self.model, src_end, dst_end)
+        if why is not None:
+            self.model.disconnect(dst_end)
+            error = ShapeError(dst_end.port, why)
+            error.node = dst_end.node
+            raise error
 
     def disconnect(self, dst: str) -> None:
         """Remove the wire into an input (`node.port`); one that has none is an error."""
@@ -225,6 +236,7 @@ class Run:
             self.runner = runner_for(plan, engine, epochs=epochs, say=say)
         self.executor: Executor = getattr(self.runner, "executor", self.runner)
         self._reported = reported(plan)
+        self._debugger: Debugger | None = None
 
     def __repr__(self) -> str:
         return (f"<gh.Run {self.plan.graph.name!r}: epoch {self.epoch}/{self.epochs}, "
@@ -246,9 +258,28 @@ class Run:
         self.executor.watch = until == "node"
         return self.executor.advance(until, steps)
 
-    def step(self) -> Event | None:
-        """Finish the current step, or run one whole step from a step boundary."""
-        return self.advance("step", steps=1)
+    def step(self, what: str = "step") -> Event:
+        """`step("node")` runs the next node; `step()` finishes the current step (or runs one
+        whole step from a step boundary). Stepping goes through `debugger`, so breakpoints stop
+        it and `back` can undo it."""
+        if what not in ("node", "step"):
+            raise GradhopperError(f"step({what!r}): expected 'node' or 'step'")
+        return self.debugger.step() if what == "node" else self.debugger.next()
+
+    def back(self, n: int = 1) -> None:
+        """Go back `n` step boundaries, exactly (Debugger.back)."""
+        self.debugger.back(n)
+
+    @property
+    def debugger(self) -> Debugger:
+        """The run's debugger (runtime/debugger.py), attached at first use: breakpoints, the
+        verbs, stale values, history. From then on every step takes the checked path."""
+        if self.runner is not self.executor:
+            raise GradhopperError("the compiled engine runs to the end or a number of "
+                                  "steps; start() a run on the interpreter to step it")
+        if self._debugger is None:
+            self._debugger = Debugger(self.executor)
+        return self._debugger
 
     def set(self, target: str, value) -> None:
         """Change a parameter mid-run, `run.set("learning_rate.value", 0.1)`: checked now, in
@@ -271,6 +302,7 @@ class Run:
     epoch = property(lambda self: self.executor.epoch)
     steps = property(lambda self: self.executor.steps)
     finished = property(lambda self: self.executor.finished)
+    stopped = property(lambda self: self.executor.stopped)  # which run.stop ended it, or None
 
     @property
     def history(self) -> list[dict[str, float]]:

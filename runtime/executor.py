@@ -88,6 +88,7 @@ class Executor(Interpreter):
     steps = property(lambda self: self.rs.steps)  # steps completed, in all
     step_in_epoch = property(lambda self: self.rs.step_in_epoch)
     finished = property(lambda self: self.rs.finished)
+    stopped = property(lambda self: self.rs.stopped)  # run.stop's reason, once it ended the run
     at_epoch_boundary = property(lambda self: self.rs.at_epoch_boundary)
 
     # -- driving ---------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from .boundedread import GRAPH_LIMIT, read_bytes
 from .errors import FormatError, GradhopperError, GraphError, one_line, shown
 from .graph import Edge, Endpoint, Graph, Node, check_ports
 from .registry import Registry
+from .condition import ConditionError, parse
+from .stopping import StopError, parse_stop
 
 FORMAT = "gradhopper.graph"
 VERSION = 1
@@ -83,6 +85,8 @@ def _build(doc, path: Path | None) -> Graph:
         if key in run and (not isinstance(run[key], int) or isinstance(run[key], bool)
                            or run[key] < 0):
             raise FormatError(f"'run.{key}' must be a whole number >= 0, got {shown(run[key])}")
+    if "stop" in run:
+        parse_stop(run["stop"])  # StopError: one line, the file named by load()
     graph = Graph(name, description=description, run=run, path=path)
     dropped: list[str] = []
     graph.ui = _graph_ui(doc.get("ui", {}), dropped)
@@ -230,6 +234,28 @@ def validate(graph: Graph, registry: Registry) -> None:
             if not port.optional and graph.edge_into(Endpoint(node.id, port.name)) is None:
                 raise GraphError("required input is not connected", node=node.id,
                                  port=port.name)
+    if "stop" in graph.run:
+        _check_stop(graph, registry)
+
+
+def _check_stop(graph: Graph, registry: Registry) -> None:
+    """Every NODE.PORT that run.stop reads is a port of the graph."""
+    stop = parse_stop(graph.run["stop"])
+
+    def ports_of(node_id):
+        node = graph.nodes.get(node_id)
+        if node is None:
+            return None
+        nt = registry.get(node.type)
+        return [p.name for p in nt.outputs] + [p.name for p in nt.inputs if not p.delayed]
+    checks = [("when", stop.when)] if stop.when is not None else []
+    if stop.plateau is not None:
+        checks.append(("plateau.metric", parse(f"{stop.plateau.metric} == 0")))
+    for key, condition in checks:
+        try:
+            condition.check(ports_of)
+        except ConditionError as exc:
+            raise StopError(f"run.stop.{key}: {exc.message}") from None
 
 
 # -- writing -------------------------------------------------------------------------------

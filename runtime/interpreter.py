@@ -16,6 +16,7 @@ from .nodetype import NodeContext
 from .planner import Call, Plan
 from .reported import metrics
 from .runstate import RunState
+from .stopping import Stopper, parse_stop
 from .codegen.stepcode import compile_step
 
 Event = namedtuple("Event", "kind epoch step node")
@@ -58,6 +59,9 @@ class Interpreter:
         self.rs = RunState(V=[None] * plan.n_slots)
         self.watch = False
         self.breakpoint = None  # callable(node_id, executor) -> bool, tested after each node
+        stop = plan.graph.run.get("stop")
+        self.stop_rule = parse_stop(stop) if stop is not None else None  # run.stop
+        self.allow_nonfinite = False  # a debugger breaks on NaN itself (`any nan`)
         self.current: str | None = None  # the node running on the checked path
         self._params: dict[str, dict] = {}  # resolved parameters of the overridden nodes
         self._functions: dict[str, object] = {}
@@ -120,13 +124,25 @@ class Interpreter:
             self._phase = "start"
             self._replaying = False
 
+    def after_epoch(self) -> str | None:
+        """Feed run.stop the epoch just ended (its history entry); the reason to stop, if it
+        says so, is kept in `rs.stopped` and ends the run (every engine calls this)."""
+        if self.stop_rule is None:
+            return None
+        rs = self.rs
+        if rs.stopper is None:
+            rs.stopper = Stopper(self.stop_rule)
+        rs.stopped = rs.stopper.after_epoch(rs.epoch, rs.history[-1], rs.steps)
+        return rs.stopped
+
     # -- the walk --------------------------------------------------------------------------
     def _walk(self):
         """From wherever the run state is (a restored snapshot too) to the run's end."""
         if not self._prepared:
             yield from self._start()
         rs, plan = self.rs, self.plan
-        while rs.epoch < self.epochs:  # another engine may have run epochs in between
+        while rs.epoch < self.epochs and rs.stopped is None:  # another engine may have run
+            # epochs in between
             self._phase = "step"
             if rs.batches is None:
                 rs.batches, rs.step_in_epoch, rs.node = self.deal(), 0, 0
@@ -135,7 +151,8 @@ class Interpreter:
             batches = rs.batches
             while rs.step_in_epoch < len(batches):
                 self._apply_pending()
-                if self.watch or self.breakpoint is not None or rs.steps == 0 or rs.node:
+                if self.watch or self.breakpoint is not None or rs.steps == 0 or rs.node \
+                        or self._checks_gradients:
                     yield from self._checked_step(batches[rs.step_in_epoch])
                 else:
                     self._fast_steps(batches)
@@ -146,6 +163,7 @@ class Interpreter:
             rs.epoch += 1
             rs.history.append(metrics(self._reported, rs.V))
             rs.batches = None
+            self.after_epoch()
             yield Event("epoch", rs.epoch, rs.step_in_epoch, None)
         rs.finished = True
         yield Event("done", rs.epoch, rs.step_in_epoch, None)
@@ -174,11 +192,62 @@ class Interpreter:
         fns = [self._function(c) for c in plan.step]
         fns += [self._function(c)[0] for c in plan.step_reduces]
         self._step_fn, _ = compile_step(plan, fns)
+        # a gradient check re-runs nodes on the run state's slots, which the fast path writes
+        # only at a step's end: such a graph steps on the checked path
+        self._checks_gradients = any(c.type.part == "gradcheck" for c in plan.step)
 
     def _function(self, call: Call):
         if call.node not in self._functions:
-            self._functions[call.node] = self._make(call)
+            fn = self._make(call)
+            if call.type.part == "gradcheck":
+                fn = self._gradcheck_function(call, fn)
+            self._functions[call.node] = fn
         return self._functions[call.node]
+
+    # -- gradient checks ------------------------------------------------------------------------
+    def _gradcheck_function(self, call: Call, check):
+        """A type of part "gradcheck" has inputs (loss, param, grad) and a function that takes
+        one more argument, `loss_at(value)`: the loss with the state on `param` set to `value`,
+        the step's nodes between the two re-run. The runtime supplies it here."""
+        state = call.inputs[1]
+        if not any(c.outputs[0] == state for c in self.plan.states):
+            raise NodeError("param must come straight from a state node's value",
+                            node=call.node)
+        loss_at = self.loss_at(state, call.inputs[0])
+        return lambda loss, param, grad: check(loss, param, grad, loss_at)
+
+    def loss_at(self, state: int, loss: int, base: list | None = None):
+        """`loss_at(value)`: the value in slot `loss` with slot `state` set to `value`, after
+        re-running (on a copy of the slots: the run state's, or `base`) the per-step nodes
+        between the two."""
+        between = self.between(state, loss)
+
+        def loss_at(value):
+            V = list(self.rs.V if base is None else base)
+            V[state] = value
+            for c in between:
+                args = [V[s] for s in c.inputs] + [V[s] for s in c.state]
+                result = self._guard(c, self._function(c), args)
+                result = (result,) if len(c.outputs) + len(c.state) == 1 else result
+                for slot, out in zip(c.outputs, result):
+                    V[slot] = out
+            return V[loss]
+        return loss_at
+
+    def between(self, state: int, loss: int) -> list[Call]:
+        """The per-step nodes, in plan order, that depend on slot `state` and feed slot `loss`."""
+        calls = [c for c in self.plan.step if c.role != "reduce"]
+        reached, after = {state}, []
+        for c in calls:
+            if any(s in reached for s in c.inputs):
+                reached.update(c.outputs)
+                after.append(c)
+        needed, chosen = {loss}, []
+        for c in reversed(after):
+            if any(s in needed for s in c.outputs):
+                needed.update(c.inputs)
+                chosen.append(c)
+        return chosen[::-1]
 
     def params_of(self, call: Call) -> dict:
         """The node's parameters in this run: the plan's, or those set during the run."""
@@ -245,10 +314,10 @@ class Interpreter:
     def _after_node(self, call: Call):
         if self._replaying:
             return
-        if self.watch:
-            yield Event("node", self.rs.epoch + 1, self.rs.step_in_epoch + 1, call.node)
         if self.breakpoint is not None and self.breakpoint(call.node, self):
             yield Event("break", self.rs.epoch + 1, self.rs.step_in_epoch + 1, call.node)
+        elif self.watch:  # one event per node: a hit breakpoint is the node's event
+            yield Event("node", self.rs.epoch + 1, self.rs.step_in_epoch + 1, call.node)
 
     def _compute(self, call: Call) -> tuple:
         V = self.rs.V
@@ -280,7 +349,7 @@ class Interpreter:
     def _store(self, call: Call, results) -> None:
         V = self.rs.V
         for slot, port, value in zip(call.outputs, call.type.outputs, results):
-            if not _finite(value):
+            if not _finite(value) and not self.allow_nonfinite:
                 raise NonFiniteError(f"{port.name} became NaN or infinite {self._when()}",
                                      node=call.node, port=port.name)
             V[slot] = value

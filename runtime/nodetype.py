@@ -188,6 +188,10 @@ class NodeType:
     # parameters for the number of folds and the fold to test on, then, optionally, of its bool
     # parameter that keeps class proportions in every fold.
     folds: tuple[str, ...] = ()
+    # Optional, for the editor and runtime/shapes.py: shapes(params, input_shapes) gives the
+    # output shapes without computing them; formula(params) the node's formula as one line.
+    shapes: Callable[[Mapping, list], tuple] | None = None
+    formula: Callable[[Mapping], str] | None = None
 
     def input(self, name: str) -> Port | None:
         return next((p for p in self.inputs if p.name == name), None)

@@ -3,7 +3,9 @@
 A reported value is every non-static output declared `scalar` (an accuracy, a loss, an epoch's
 mean) and every view's input (what the view shows, which may be an array). A *metric* is a
 reported value that is a number: declared scalar, or a view fed by a port not declared an
-array (a port of kind `any` counts when its value is a number).
+array (a port of kind `any` counts when its value is a number). A view with several inputs
+(view.network, view.fit...) reports each wired one as `node.port`; an unwired optional input
+is left out.
 `--json` prints every reported value; the history (one row per epoch), a sweep's result rows,
 the compiled engine's and the exported script's per-epoch lines hold the metrics; the progress
 lines and the editor's run bar show the *shown* ones: per-epoch metrics that are not views
@@ -39,11 +41,12 @@ def reported(plan: Plan) -> list[Reported]:
         call = plan.calls[node_id]
         rate = plan.rate[node_id]
         if call.role == "view":
-            source = call.sources[0]
-            kind = "array" if source is None else plan.calls[source.node].type.output(
-                source.port).kind
-            out.append(Reported(f"{node_id}.{call.type.inputs[0].name}", call.inputs[0], rate,
-                                kind != "array", True))
+            for port, slot, source in zip(call.type.inputs, call.inputs, call.sources):
+                if source is None and port.optional:
+                    continue  # a view's optional input left unwired shows and reports nothing
+                kind = "array" if source is None else plan.calls[source.node].type.output(
+                    source.port).kind
+                out.append(Reported(f"{node_id}.{port.name}", slot, rate, kind != "array", True))
         elif rate != "static":
             out += [Reported(f"{node_id}.{port.name}", slot, rate, True, False)
                     for port, slot in zip(call.type.outputs, call.outputs)

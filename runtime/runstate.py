@@ -28,18 +28,23 @@ class RunState:
     history: list = field(default_factory=list)  # the reported numbers, one dict per epoch
     overrides: dict = field(default_factory=dict)  # node -> {param: value} set during the run
     finished: bool = False
+    stopper: object = None  # run.stop's Stopper (stopping.py), once an epoch has ended
+    stopped: str | None = None  # which run.stop condition ended the run, at which epoch
 
     def copy(self) -> "RunState":
         """A snapshot: its own lists, the same (never changed) arrays."""
         return dataclasses.replace(self, V=list(self.V), history=list(self.history),
-                                   overrides={k: dict(v) for k, v in self.overrides.items()})
+                                   overrides={k: dict(v) for k, v in self.overrides.items()},
+                                   stopper=self.stopper and self.stopper.snapshot())
 
     def load(self, snapshot: "RunState") -> None:
         """Become `snapshot`, keeping this object and its lists (engines hold them)."""
         self.V[:] = snapshot.V
         self.history[:] = snapshot.history
         self.overrides = {k: dict(v) for k, v in snapshot.overrides.items()}
-        for name in ("epoch", "steps", "step_in_epoch", "node", "batches", "finished"):
+        self.stopper = snapshot.stopper and snapshot.stopper.snapshot()
+        for name in ("epoch", "steps", "step_in_epoch", "node", "batches", "finished",
+                     "stopped"):
             setattr(self, name, getattr(snapshot, name))
 
     @property

@@ -134,6 +134,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     check = sub.add_parser("check", help="validate a graph and print its plan")
     check.add_argument("graph", type=Path)
     check.set_defaults(handler=_check)
+    from .debug import add_parser as add_debug_parser
+
+    add_debug_parser(sub)
     from ..sweep.tasks import add_parser as add_sweep_parser  # imports no Dask until a sweep runs
 
     add_sweep_parser(sub)
@@ -209,6 +212,8 @@ def _print_json(run: Run, interrupted: bool) -> None:
     out = run.to_json()
     if interrupted:
         out["interrupted"] = True
+    if run.stopped is not None:
+        out["stopped"] = run.stopped
     print(json.dumps(out, allow_nan=False))
 
 

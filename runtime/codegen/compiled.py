@@ -200,8 +200,10 @@ class CompiledRunner:
         limit = -1 if steps is None else rs.steps + steps
         pending, last = rs.batches, None  # an epoch already dealt, none of its steps run
         per_chunk = max(1, math.ceil((end - rs.epoch) / (CHUNKS if self.subscribers else 1)))
+        if ex.stop_rule is not None:  # run.stop is checked after every epoch, as interpreted
+            per_chunk = 1
         with np.errstate(all="ignore"):
-            while rs.epoch < end and not rs.finished:
+            while rs.epoch < end and not rs.finished and rs.stopped is None:
                 chunk, size = [], 0
                 while rs.epoch + len(chunk) < end and len(chunk) < per_chunk \
                         and size < CHUNK_BYTES:
@@ -226,7 +228,7 @@ class CompiledRunner:
         self._store(last)
         if not ex.finite():
             self._replay(start, rs.epoch, rs.steps, not self._mid_epoch)
-        if rs.epoch >= self.epochs:
+        if rs.epoch >= self.epochs or rs.stopped is not None:
             rs.finished = True
             self._emit(Event("done", rs.epoch, rs.step_in_epoch, None))
         return self
@@ -295,6 +297,7 @@ class CompiledRunner:
             rs.history.append(dict(zip(keys, row)) if plain else
                               {k: row[c] if c is not None else value
                                for k, c, value in self._columns})
+            self.executor.after_epoch()
             if self.subscribers:
                 self._emit(Event("epoch", rs.epoch, rs.step_in_epoch, None))
 

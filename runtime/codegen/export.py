@@ -304,7 +304,7 @@ class _Script:
         for call in calls:
             if call.role == "view":
                 out += [_banner(f"{call.node} ({call.type.identifier}): shows "
-                                f"{call.sources[0]}"), ""]
+                                f"{_shown(call)}"), ""]
             elif call.node in coded:
                 out += self._block(call, self.codes[call.node].numpy, 0) + [""]
             elif needed & set(call.outputs):
@@ -370,7 +370,7 @@ class _Script:
         for node_id in plan.order:
             call = plan.calls[node_id]
             if call.role == "view" and plan.rate[node_id] != "static":
-                out += [_banner(f"{node_id} ({call.type.identifier}): shows {call.sources[0]}",
+                out += [_banner(f"{node_id} ({call.type.identifier}): shows {_shown(call)}",
                                 2)]
             if call not in self.epoch:
                 continue
@@ -403,3 +403,8 @@ class _Script:
         self.used |= {src for _, src in commits}
         return [_banner("each state takes its next value (all read, then all set)",
                         depth), f"{pad}{targets} = {sources}"]
+
+
+def _shown(call) -> str:
+    """What a view shows: its wired inputs."""
+    return ", ".join(str(s) for s in call.sources if s is not None)

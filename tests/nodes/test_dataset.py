@@ -11,6 +11,7 @@ from gradhopper.nodes.dataset import DATASET
 from gradhopper.runtime.errors import GraphError, ParamError
 
 SEEDS_SHA256 = "8dbd1853a4439afc113cfe07f290422c7ce3fe48745d71f3f7eaa027cd38fd6e"
+DIGITS_SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
 
 
 def test_the_shipped_seeds_file_is_the_tutorials():
@@ -26,6 +27,38 @@ def test_seeds(build):
     np.testing.assert_array_equal(values, [1.0, 2.0, 3.0])
     np.testing.assert_array_equal(counts, [70, 70, 70])
     np.testing.assert_array_equal(X[0], [15.26, 14.84, 0.871, 5.763, 3.312, 2.221, 5.22])
+
+
+def test_the_shipped_digits_file_is_scikit_learns():
+    data = resources.files("gradhopper.nodes.data").joinpath("digits.csv.gz").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == DIGITS_SHA256
+
+
+def test_digits(build):
+    X, y = build(DATASET, name="digits")()
+    assert X.shape == (1797, 64) and y.shape == (1797,)
+    assert X.dtype == y.dtype == np.float64
+    np.testing.assert_array_equal(np.unique(X), np.arange(17.0))  # pixels 0..16, all used
+    values, counts = np.unique(y, return_counts=True)
+    np.testing.assert_array_equal(values, np.arange(10.0))
+    np.testing.assert_array_equal(counts, [178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
+    zero = X[0].reshape(8, 8)  # the first image is a 0: a ring, hollow in the middle
+    assert y[0] == 0.0 and zero[2:5, 3:5].max() == 2.0 and zero[2:6, [2, 5]].min() >= 8.0
+    np.testing.assert_array_equal(zero[0], [0, 0, 5, 13, 9, 1, 0, 0])
+
+
+def test_house_prices_follow_the_documented_formula(build):
+    X, y = build(DATASET, name="house_prices")()
+    assert X.shape == (200, 2) and y.shape == (200, 1)
+    np.testing.assert_array_equal(X, build(DATASET, name="house_prices")()[0])  # fixed seed
+    size, bedrooms = X.T
+    assert 40 <= size.min() and size.max() <= 200 and np.array_equal(size, np.round(size))
+    assert set(bedrooms) <= {1.0, 2.0, 3.0, 4.0, 5.0, 6.0}
+    assert np.corrcoef(size, bedrooms)[0, 1] > 0.7  # bigger houses have more bedrooms
+    noise = y[:, 0] - (50_000 + 1_200 * size + 8_000 * bedrooms)
+    assert abs(noise.mean()) < 2_000 and 8_000 < noise.std() < 12_000  # N(0, 10,000)
+    fit = np.linalg.lstsq(np.column_stack([np.ones(200), X]), y[:, 0], rcond=None)[0]
+    np.testing.assert_allclose(fit, [50_000, 1_200, 8_000], rtol=0.15)
 
 
 def test_xor_and_sine(build):

@@ -27,6 +27,13 @@ CATALOGUE = {  # DESIGN.md's node catalogue (and optional ports added): type -> 
     "view.value": (("value",), ()),
     "view.plot": (("value",), ()),
     "view.heatmap": (("value",), ()),
+    "view.network": (("x", "a1", "a2", "a3", "W1", "W2", "W3"), ()),
+    "view.blame": (("delta1", "delta2", "delta3"), ()),
+    "view.fit": (("x", "y", "prediction"), ()),
+    "view.probabilities": (("prediction", "target"), ()),
+    "view.histogram": (("value",), ()),
+    "view.image": (("value",), ()),
+    "debug.gradcheck": (("loss", "param", "grad"), ("rel_error",)),
 }
 MAX_MODULE_LINES = 120  # STYLE.md: a node file past this holds two concepts
 

@@ -77,6 +77,9 @@ def seeds_in_code(epochs: int = 500) -> gh.Graph:
                                ("W1_heatmap", "view.heatmap", "W1.value")):
         g.add(view, kind)
         g.connect(source, f"{view}.value")
+    g.add("blame", "view.blame")
+    g.connect("output_delta.delta", "blame.delta1")
+    g.connect("hidden_delta.delta", "blame.delta2")
     return g
 
 

@@ -74,7 +74,7 @@ def test_a_per_step_node_cannot_read_an_epoch_mean():
 def test_check_prints_the_plan_by_rate():
     text = sample_plan("wheat_seeds").describe()
     assert "static (once per run): seeds, learning_rate" in text
-    assert "per epoch:" in text and "33 nodes, 56 edges, 500 epochs" in text
+    assert "per epoch:" in text and "34 nodes, 58 edges, 500 epochs" in text
 
 
 def test_loading_validating_and_planning_walk_the_edges_a_fixed_number_of_times(monkeypatch):
