@@ -205,3 +205,55 @@ class Restructure(_Command):
         g = self.graph  # nodes both sides hold are unchanged: keep the ones shown
         g.replace({k: g.nodes.get(k) or copy.deepcopy(n) for k, n in self.nodes.items()},
                   self.edge_order)
+
+
+class MoveTo(_Command):
+    """A change worked out on a copy of the graph (a layer inserted or removed, the
+    auto-layout): redo and undo carry the graph between the two states through its own verbs,
+    so the canvas follows, and undo gives back the file byte for byte."""
+
+    def __init__(self, graph: Graph, after: Graph, text: str):
+        super().__init__(graph, text)
+        self.before, self.after = _state(graph), _state(after)
+
+    def redo(self):
+        _restore(self.graph, self.after)
+
+    def undo(self):
+        _restore(self.graph, self.before)
+
+
+def _state(graph: Graph) -> tuple:
+    return ({k: copy.deepcopy(n) for k, n in graph.nodes.items()}, list(graph.edges),
+            copy.deepcopy(graph.ui.get("backdrops")))
+
+
+def _restore(g: Graph, state: tuple) -> None:
+    nodes, edges, backdrops = state
+    wanted = set(edges)
+    for edge in [e for e in g.edges if e not in wanted]:
+        g.disconnect(edge.dst)
+    for node_id in [n for n in g.nodes if n not in nodes]:
+        g.remove_node(node_id)
+    for node_id, node in nodes.items():
+        if node_id not in g.nodes:
+            g.add_node(copy.deepcopy(node))
+            continue
+        now = g.nodes[node_id]
+        for name in sorted(set(now.params) | set(node.params)):
+            if now.params.get(name) != node.params.get(name):
+                g.set_param(node_id, name, copy.deepcopy(node.params.get(name)))
+        if now.ui.get("pos") != node.ui.get("pos") and node.ui.get("pos") is not None:
+            g.move_node(node_id, node.ui["pos"])
+        now.ui = copy.deepcopy(node.ui)  # the file's exact numbers (move_node keeps floats)
+    present = set(g.edges)
+    for edge in edges:
+        if edge not in present:
+            g.connect(edge.src, edge.dst, extra=edge.extra)
+    g.nodes = {k: g.nodes[k] for k in nodes}  # the same order: the same file bytes
+    g.edges[:] = edges
+    if backdrops is None:
+        g.ui.pop("backdrops", None)
+    else:
+        g.ui["backdrops"] = copy.deepcopy(backdrops)
+    g.changed()

@@ -24,6 +24,7 @@ class _TypeList(QtWidgets.QListWidget):
 class Palette(QtWidgets.QWidget):
     chosen = QtCore.Signal(str)  # a node type id to add
     cluster_chosen = QtCore.Signal(str)  # a cluster entry's name: insert a copy
+    command = QtCore.Signal(str)  # a command entry's text ("Insert layer…")
 
     def __init__(self, registry, parent=None):
         super().__init__(parent)
@@ -46,14 +47,25 @@ class Palette(QtWidgets.QWidget):
         self.search.returnPressed.connect(self._choose_first)
         self.list.itemActivated.connect(self._activate)
         self.clusters: dict = {}  # name -> the cluster node an entry copies
+        self.commands: set[str] = set()
+
+    def add_command(self, text: str, doc: str) -> None:
+        """An entry on top that runs a command instead of adding a node (it is not dragged)."""
+        item = QtWidgets.QListWidgetItem(text)
+        item.setToolTip(doc)
+        item.setData(QtCore.Qt.ItemDataRole.UserRole, f"{text} dense layer".lower())
+        item.setFlags(item.flags() & ~QtCore.Qt.ItemFlag.ItemIsDragEnabled)
+        self.list.insertItem(0, item)
+        self.commands.add(text)
 
     def set_clusters(self, entries: dict) -> None:
-        """List `entries` (name -> cluster node) first, replacing the old cluster entries."""
+        """List `entries` (name -> cluster node) after the commands, replacing the old cluster
+        entries."""
         for i in reversed(range(self.list.count())):
             if self.list.item(i).data(CLUSTER_ROLE) is not None:
                 self.list.takeItem(i)
         self.clusters = dict(entries)
-        for i, name in enumerate(entries):
+        for i, name in enumerate(entries, start=len(self.commands)):
             item = QtWidgets.QListWidgetItem(f"{name} (cluster)")
             item.setData(CLUSTER_ROLE, name)
             item.setData(QtCore.Qt.ItemDataRole.UserRole, f"{name} cluster".lower())
@@ -66,6 +78,8 @@ class Palette(QtWidgets.QWidget):
         name = item.data(CLUSTER_ROLE)
         if name is not None:
             self.cluster_chosen.emit(name)
+        elif item.text() in self.commands:
+            self.command.emit(item.text())
         else:
             self.chosen.emit(item.text())
 

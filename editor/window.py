@@ -18,6 +18,7 @@ from gradhopper.runtime.registry import default_registry
 
 from .canvas import Canvas
 from .clusters import ClusterTools
+from .compose import INSERT_DOC, INSERT_TEXT, Composer
 from .debugview import Debugging
 from .files import RecentFiles, load_for_editing
 from .inspector import Inspector
@@ -59,6 +60,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.debugging = Debugging(self.runner, self.canvas, self.run_controls, self)
         self._dock("Watch", self.debugging.watch, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.welcome: Welcome | None = None
+        self.composer = Composer(self)
+        self.palette.add_command(INSERT_TEXT, INSERT_DOC)
+        self.palette.command.connect(lambda _: self.composer.insert_layer())
         self._wire_signals()
         self._build_menus()
         self.resize(1600, 950)
@@ -112,6 +116,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._add(edit, "Select &All", QtGui.QKeySequence.StandardKey.SelectAll,
                   lambda: self.canvas.select(set(self.canvas.views)))
         self._add(edit, "&Group into backdrop…", "Ctrl+G", self.group_dialog)
+        self._add(edit, INSERT_TEXT, None, self.composer.insert_layer)
+        self._add(edit, "Auto-&layout", "Ctrl+L", self.composer.auto_layout)
         cluster = bar.addMenu("&Cluster")
         tools = self.cluster_tools
         self._add(cluster, "&Collapse selection into cluster…", "Ctrl+Shift+G", tools.collapse)

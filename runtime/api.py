@@ -161,6 +161,38 @@ class Graph:
             self._node(node)
         overrides.apply(self.model, node, param, _plain(value), self.registry)
 
+    # -- composing -----------------------------------------------------------------------
+    def insert_layer(self, after: str, width: int, fn: str = "sigmoid",
+                     name: str | None = None) -> dict[str, str]:
+        """Insert a dense layer of `width` units after `after` (a layer's activation or sum, or
+        the data the first layer reads), with its backward nodes, updates and test-pass twin;
+        shapes follow (runtime/templates.py). On a data chain that no layer reads yet it makes
+        the output layer, its loss and test twin (runtime/outputlayer.py; `width` is then the
+        targets' width). Returns the new node ids by role; a refusal leaves the graph as it
+        was."""
+        from .outputlayer import insert_layer
+        return self._composed(lambda model: insert_layer(model, self.registry, after=after,
+                                                         width=width, fn=fn, name=name))
+
+    def remove_layer(self, node: str) -> list[str]:
+        """Remove the hidden layer `node` (its sum, activation or weights) belongs to and
+        rewire the rest; returns the ids removed. A refusal leaves the graph as it was."""
+        from .templates import remove_layer
+        return self._composed(lambda model: remove_layer(model, self.registry, node))
+
+    def layout(self) -> dict[str, tuple[float, float]]:
+        """Lay the graph out to read like the algorithm (runtime/layout.py): writes each
+        node's ui position, as the editor's Auto-layout does; returns them by id."""
+        from .layout import apply_layout
+        return apply_layout(self.model, self.registry)
+
+    def _composed(self, change):
+        """Run `change` on a copy and keep it only if it succeeds: all or nothing."""
+        work = self.model.copy()
+        result = change(work)
+        self.model.nodes, self.model.edges = work.nodes, work.edges
+        return result
+
     def _node(self, node_id: str) -> Node:
         if node_id not in self.model.nodes:
             raise GraphError("no such node", node=node_id)
