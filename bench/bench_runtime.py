@@ -119,7 +119,7 @@ def debugger_per_node(steps: int = 500) -> float:
     per_node = (t_debug - t_plain) / (CHAIN * steps) * 1e6
     print(f"debugger attached, one unhit condition, {CHAIN} nodes x {steps} steps: "
           f"{t_debug * 1e3:.1f} ms")
-    print(f"per-node overhead with the debugger: {per_node:.3f} us (target: a few us)")
+    print(f"per-node overhead with the debugger: {per_node:.3f} us (target <= 3 us)")
     return per_node
 
 

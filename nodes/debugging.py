@@ -39,6 +39,7 @@ GRADCHECK = NodeType(
     params=(Param("eps", "float", 1e-6, low=1e-12, high=1.0,
                   doc="How far each entry is moved either way."),),
     check=check_gradcheck, part="gradcheck",
+    shapes=lambda params, shapes: [shapes[1]],  # inferred before a run: param's shape
     doc="Checks a gradient wire against finite differences of the loss, entry by entry.")
 
 NODE_TYPES = [GRADCHECK]

@@ -73,7 +73,9 @@ class Debugger:
             for slot in call.outputs:
                 self._producer[slot] = call.node
         self._outputs = {c.node: c.outputs for c in plan.calls.values()}
-        executor.breakpoint = self._hit
+        self._test = self._hit  # one bound method, so the executor can tell it is ours
+        executor.breakpoint = self._test
+        executor.break_nodes = (self._test, frozenset())
         executor.subscribe(self._on_event)
         if executor.rs.node == 0 and not executor.finished:
             self._record(executor.snapshot())
@@ -147,6 +149,9 @@ class Debugger:
             else:
                 self._per_step.append(cond)
         self._checks_all = bool(self._every or self._per_step)
+        # on the debugged path, `_hit` is asked only after the nodes it can stop at
+        self.executor.break_nodes = None if self._checks_all else \
+            (self._test, frozenset(self._nodes) | frozenset(self._by_node))
         self.executor.allow_nonfinite = any(  # a NaN is then the breakpoint's to find
             _reads_nan(self._conditions[b.id]) for b in on if b.id in self._conditions)
 

@@ -20,9 +20,14 @@ reductions' adds, then the commit: each delayed input's value becomes its state 
 Two paths, one result. The fast path runs a step as generated straight-line code (stepcode.py):
 its cost is the node functions plus one list store per port. The checked path calls node by
 node: each node's `check`, a NaN/infinity test of every output, node events and breakpoints.
-It runs the static and per-epoch nodes, the first step of a run, a step restored mid-way, and
-every step while someone watches (`watch` is set or a `breakpoint` is attached). Both call the
-same functions in the same order, so the numbers are the same bit for bit.
+It runs the static and per-epoch nodes, the first step of a run (and the first after a
+parameter change, while a breakpoint is attached), a step restored mid-way, and every step while
+someone watches (`watch` is set). With a `breakpoint` attached and nobody watching, steps take a
+third, debugged path (interpreter.py's `_debugged_step`): node by node without the shape checks
+or events, the breakpoint asked only after the nodes `break_nodes` names, and each output tested
+for NaN or infinity at every stop (a hit, the step's end, a failing node), the first named as the
+checked path names it. All call the same functions in the same order, so the numbers are the
+same bit for bit.
 
 Stepping. `advance(until)` runs until the next "node", "step", "epoch" or "done" event, a given
 number of steps, a breakpoint or `stop()`, and returns the last event; the position is in

@@ -59,6 +59,9 @@ class Interpreter:
         self.rs = RunState(V=[None] * plan.n_slots)
         self.watch = False
         self.breakpoint = None  # callable(node_id, executor) -> bool, tested after each node
+        # (callable, nodes): while `breakpoint` is that callable, the debugged path asks it
+        # only after those nodes (a debugger's own test; a wrapper around it is asked after all)
+        self.break_nodes: tuple | None = None
         stop = plan.graph.run.get("stop")
         self.stop_rule = parse_stop(stop) if stop is not None else None  # run.stop
         self.allow_nonfinite = False  # a debugger breaks on NaN itself (`any nan`)
@@ -151,8 +154,11 @@ class Interpreter:
             batches = rs.batches
             while rs.step_in_epoch < len(batches):
                 self._apply_pending()
-                if self.watch or self.breakpoint is not None or rs.steps == 0 or rs.node \
-                        or self._checks_gradients:
+                if self.watch or rs.steps == 0 or self._checks_gradients or self._shapes_due:
+                    yield from self._checked_step(batches[rs.step_in_epoch])
+                elif self.breakpoint is not None:
+                    yield from self._debugged_step(batches[rs.step_in_epoch])
+                elif rs.node:
                     yield from self._checked_step(batches[rs.step_in_epoch])
                 else:
                     self._fast_steps(batches)
@@ -192,6 +198,10 @@ class Interpreter:
         fns = [self._function(c) for c in plan.step]
         fns += [self._function(c)[0] for c in plan.step_reduces]
         self._step_fn, _ = compile_step(plan, fns)
+        # the debugged path: each step node's function, argument slots and result slots
+        self._debug_table = [(c, self._function(c), c.inputs + c.state, c.outputs + c.state,
+                              len(c.outputs) + len(c.state) == 1) for c in plan.step]
+        self._shapes_due = True  # a checked step comes first (the run's first, or new params)
         # a gradient check re-runs nodes on the run state's slots, which the fast path writes
         # only at a step's end: such a graph steps on the checked path
         self._checks_gradients = any(c.type.part == "gradcheck" for c in plan.step)
@@ -289,6 +299,73 @@ class Interpreter:
             self._store(call, self._compute(call))
             rs.node += 1
             yield from self._after_node(call)
+        if not self._replaying:
+            self._shapes_due = False
+        self._end_step()
+
+    def _debugged_step(self, batch):
+        """One step with a breakpoint attached and nobody watching, from `rs.node`: the node
+        functions called straight, `breakpoint` asked only after `break_nodes`, and every
+        output tested for NaN or infinity at each stop (a hit, the step's end, a failing node),
+        the first one in plan order named as the checked path would. Shapes were checked on
+        the checked step before (the run's first, or the first after a parameter change)."""
+        rs = self.rs
+        V, table = rs.V, self._debug_table
+        if self.plan.batches is not None and rs.node == 0:
+            for slot, value in zip(self.plan.batches.outputs, batch):
+                V[slot] = value
+        first = rs.node
+        hit, nodes = self._break_test()
+        for i in range(first, len(table)):
+            call, fn, args, results, single = table[i]
+            try:
+                result = fn(*[V[s] for s in args])
+            except Exception:
+                rs.node = i
+                self._test_finite(first, i)
+                result = self._compute(call)  # again, checked: names node, ports, shapes
+                result = result[0] if single else result
+            if single:
+                V[results[0]] = result
+            else:
+                for slot, value in zip(results, result):
+                    V[slot] = value
+            if hit is not None and (nodes is None or call.node in nodes):
+                rs.node = i + 1
+                if hit(call.node, self):
+                    self._test_finite(first, i + 1)
+                    first = i + 1
+                    yield Event("break", rs.epoch + 1, rs.step_in_epoch + 1, call.node)
+                    if self.watch:  # `step` from here: node events, from the checked path
+                        yield from self._checked_step(batch)
+                        return
+                    hit, nodes = self._break_test()
+        rs.node = len(table)
+        self._test_finite(first, len(table))
+        self._end_step()
+
+    def _break_test(self):
+        """The breakpoint, and the nodes it is asked after (None: every node)."""
+        hit, only = self.breakpoint, self.break_nodes
+        return hit, (only[1] if only is not None and only[0] is hit else None)
+
+    def _test_finite(self, start: int, end: int) -> None:
+        """Raise for the first NaN or infinite output of step nodes start..end-1, in plan order."""
+        if self.allow_nonfinite:
+            return
+        V = self.rs.V
+        for i in range(start, end):
+            call = self._step_calls[i]
+            for slot, port in zip(call.outputs, call.type.outputs):
+                if not _finite(V[slot]):
+                    self.rs.node = i  # where the checked path stops: before the node
+                    raise NonFiniteError(f"{port.name} became NaN or infinite {self._when()}",
+                                         node=call.node, port=port.name)
+
+    def _end_step(self) -> None:
+        """The step's reductions and commits; the position moves to the next step."""
+        rs = self.rs
+        V = rs.V
         for call in self.plan.step_reduces:
             add, _ = self._function(call)
             V[call.state[0]] = add(V[call.state[0]], V[call.inputs[0]])

@@ -37,7 +37,8 @@ CROSSING_BUDGET = {
     "softmax_minibatch": 17,
     "wheat_seeds": 17,
     "xor": 18,
-    "miswired_delta": 17,  # wheat_seeds with one parameter changed
+    "miswired_delta": 28,  # wheat_seeds plus a gradient check, whose loss wire comes down
+    # from the far right and whose param and grad wires run down past the backward pass
     "wheat_seeds_deep": 38,  # laid out by runtime/layout.py: two layers share W2's wires
     "digits": 20,  # laid out by runtime/layout.py, update_W2 moved down off loss.delta's wire
     "house_prices": 8,  # the same, update_b moved up off loss.delta's wire

@@ -191,6 +191,37 @@ def test_the_gradcheck_node_flags_the_miswired_layer_only():
     np.testing.assert_allclose(d.gradcheck("W1"), w1, rtol=0, atol=1e-12)
 
 
+def test_the_shipped_gradcheck_node_finds_the_miswired_delta_and_passes_when_fixed():
+    """The sample's own gradcheck_W1 (loss.loss, W1.value, the dW that feeds update_W1) shows
+    the wrong gradient after a step; the same node on a copy with hidden_delta fixed does not."""
+    for fn, small in (("tanh", False), ("sigmoid", True)):
+        g = gh.load(SAMPLES / "miswired_delta.json")
+        g.set("hidden_delta.fn", fn)
+        run = g.start(epochs=1)
+        run.step()
+        errors = run.value("gradcheck_W1.rel_error")
+        assert errors.shape == (7, 5)
+        assert (errors.max() < 1e-6) if small else (errors.max() > 0.05), fn
+
+
+def test_an_unhit_condition_still_names_the_first_nan_as_the_checked_path_does():
+    """With a condition that never holds, steps after the first skip the per-node tests: the
+    NaN is found at the step's end and named, node, port, epoch, step and position alike."""
+    from gradhopper.runtime.errors import NonFiniteError
+
+    g = linear(lr=40.0, epochs=400)
+    d = debugger(g)
+    d.add_break(condition="loss.loss < -1")
+    with pytest.raises(NonFiniteError) as debugged:
+        d.cont()
+    ex = Executor(g.plan(), cache=None)
+    ex.watch = True  # node by node, every output tested as it is made
+    with pytest.raises(NonFiniteError) as checked:
+        ex.run()
+    assert str(debugged.value) == str(checked.value) and debugged.value.port is not None
+    assert d.executor.position() == ex.position() and d.executor.steps == ex.steps > 1
+
+
 def test_relative_errors_against_a_known_gradient():
     a = np.array([[1.0, -2.0], [3.0, 0.5]])
     param = np.array([[0.3, -0.7], [1.1, 2.0]])
