@@ -66,7 +66,8 @@ import numpy as np
 
 from .errors import GradhopperError
 from .graph import Endpoint
-from .interpreter import STATIC_CACHE, Event, Interpreter, StaticCache, _finite
+from .interpreter import Event, Interpreter, _finite
+from .staticcache import STATIC_CACHE, StaticCache
 from .planner import Plan
 from .reported import reported
 from .runstate import RunState

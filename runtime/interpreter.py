@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections import OrderedDict, namedtuple
+from collections import namedtuple
 
 import numpy as np
 
@@ -16,38 +16,13 @@ from .nodetype import NodeContext
 from .planner import Call, Plan
 from .reported import metrics
 from .runstate import RunState
+from .staticcache import StaticCache
 from .stopping import Stopper, parse_stop
 from .codegen.stepcode import compile_step
 
 Event = namedtuple("Event", "kind epoch step node")
 Event.__doc__ = ("What happened: kind is node, step, epoch, break, error or done; epoch and "
                  "step count from 1. An error event names the node; advance then raises.")
-
-
-class StaticCache:
-    """Outputs of static nodes, keyed by type, parameters, seed and the keys of their inputs.
-
-    Shared by the runs of one process (the editor's re-runs, a sweep worker's folds), bounded.
-    """
-
-    def __init__(self, size: int = 64):
-        self.size = size
-        self._items: OrderedDict = OrderedDict()
-
-    def get(self, key):
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        return None
-
-    def put(self, key, value) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-
-
-STATIC_CACHE = StaticCache()
 
 
 class Interpreter:

@@ -33,10 +33,12 @@ def linear(lr: float, epochs: int = 40) -> gh.Graph:
 
 
 def numpy_losses(X, Y, lr: float, steps: int) -> list[float]:
-    """The same training as `linear`, written out: the loss of each step."""
+    """The same training as `linear`, written out: the loss of each step (a diverging one
+    overflows to inf and NaN quietly, as the graph's own values do)."""
     W, losses = np.array(W0), []
-    for _ in range(steps):
-        z = X @ W
-        losses.append(0.5 * float(np.sum((z - Y) ** 2)))
-        W = W - lr * (X.T @ (z - Y))
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            z = X @ W
+            losses.append(0.5 * float(np.sum((z - Y) ** 2)))
+            W = W - lr * (X.T @ (z - Y))
     return losses
