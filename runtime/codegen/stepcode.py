@@ -74,6 +74,6 @@ def compile_step(plan: Plan, functions: list) -> tuple:
     `functions` follow `plan.step + plan.step_reduces`: a node's function, or a reduction's add.
     """
     namespace = {function_name(i): fn for i, fn in enumerate(functions)}
-    code = compile(generate(plan), f"<step of {plan.graph.label()}>", "exec")
+    code = compile(generate(plan), f"<step of {plan.graph.label()!r}>", "exec")  # repr: no NUL
     exec(code, namespace)  # our own generated source; nothing from the graph file is executed
     return namespace["step"], namespace

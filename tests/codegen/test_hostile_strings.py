@@ -229,3 +229,14 @@ def test_the_kernel_is_the_samples_own_and_agrees(sample):
     for node, value in want.state().items():
         np.testing.assert_allclose(runner.state()[node], value, rtol=0, atol=TOL,
                                    err_msg=repr(node))
+
+
+def test_a_name_with_nul_and_no_file_still_gets_step_code():
+    """The step code's filename quotes the graph's label, so a NUL in a name from memory (no
+    file to name instead) cannot stop compile()."""
+    graph = load(SAMPLES / "xor.json", REGISTRY)
+    graph.path, graph.name = None, "a\x00b"
+    ran = Executor(plan(graph, REGISTRY), epochs=1, cache=None).run()
+    want = Executor(plan(load(SAMPLES / "xor.json", REGISTRY), REGISTRY), epochs=1,
+                    cache=None).run()
+    assert ran.history == want.history
