@@ -68,16 +68,22 @@ def chain_plan(n: int = CHAIN):
     return plan(graph, registry)
 
 
-def per_node_overhead() -> float:
-    the_plan = chain_plan()
+def plain_chain(steps: int):
+    """The baseline: the chain's functions called in a plain loop, `steps` times over."""
     functions = [_inc] * CHAIN
 
     def plain():
         x = 0
-        for _ in range(STEPS):
+        for _ in range(steps):
             for f in functions:
                 x = f(x)
         return x
+    return plain
+
+
+def per_node_overhead() -> float:
+    the_plan = chain_plan()
+    plain = plain_chain(STEPS)
 
     def executor():
         ex = Executor(the_plan, cache=None)
@@ -98,14 +104,7 @@ def debugger_per_node(steps: int = 500) -> float:
     from gradhopper.runtime.debugger import Debugger
 
     the_plan = chain_plan()
-    functions = [_inc] * CHAIN
-
-    def plain():
-        x = 0
-        for _ in range(steps):
-            for f in functions:
-                x = f(x)
-        return x
+    plain = plain_chain(steps)
 
     def debugged():
         ex = Executor(the_plan, cache=None)
