@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..api import Run, open_plan
+from .. import statefile
 from ..debugger import Debugger
 from ..errors import GradhopperError
 
@@ -148,12 +149,10 @@ class Prompt:
         return [self.debugger.where()]
 
     def _save(self, args, rest):
-        from .main import _save_state
-
         if len(args) != 1:
             return ["usage: save FILE.npz"]
         state = self.debugger.state()
-        _save_state(state, Path(args[0]))
+        statefile.save(state, args[0])
         return [f"saved {len(state)} arrays to {args[0]}"]
 
     def _gradcheck(self, args, rest):

@@ -15,16 +15,12 @@ import json
 import os
 import re
 import signal
-import stat
 import sys
 import threading
-import zipfile
 from importlib.metadata import entry_points
 from pathlib import Path
 
-import numpy as np
-
-from .. import atomicwrite
+from .. import atomicwrite, statefile
 from ..api import Run, open_plan
 from ..errors import GradhopperError
 
@@ -46,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             exc.in_file(args.graph)  # an error a run raised names its node: say which file
         if isinstance(exc, StdoutError):
             _silence(stdout)
-        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -159,12 +155,12 @@ def _run(args) -> int:
         atomicwrite.check(args.save_state)  # refused now, not after the run
     if args.load_state is not None:
         try:
-            executor.load_state(_load_state(args.load_state))
+            executor.load_state(statefile.load(args.load_state))
         except GradhopperError as exc:
             raise exc.in_file(args.load_state)
     interrupted = _train(run, show=not args.quiet and not args.json, steps=args.steps)
     if args.save_state is not None:
-        _save_state(executor.state(), args.save_state)
+        statefile.save(executor.state(), args.save_state)
     if args.json:
         _print_json(run, interrupted)
     if interrupted:
@@ -217,44 +213,8 @@ def _print_json(run: Run, interrupted: bool) -> None:
     print(json.dumps(out, allow_nan=False))
 
 
-def _one_line(text: str) -> str:
-    return text.replace("\r", "\\r").replace("\n", "\\n")
-
-
 def _short(text: str, limit: int = 40) -> str:
     return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
-
-
-def _save_state(state: dict, path: Path) -> None:
-    """Write the .npz at exactly `path`, atomically (runtime/atomicwrite.py).
-
-    Written entry by entry as np.savez would, since savez takes the arrays as keyword
-    arguments and a node called `file` would collide with its own parameter."""
-    def fill(fh):
-        with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as archive:
-            for key, value in state.items():
-                with archive.open(f"{key}.npy", "w", force_zip64=True) as entry:
-                    np.lib.format.write_array(entry, np.asanyarray(value), allow_pickle=False)
-    atomicwrite.write(path, fill)
-
-
-def _load_state(path: Path) -> dict:
-    """The arrays of a --save-state file; anything else is refused with one line."""
-    def refuse(why: str) -> GradhopperError:
-        return GradhopperError(f"cannot load a state from it: {why}", file=str(path))
-
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise refuse("it is not a regular file")
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError("not an npz")
-        with data:
-            return {key: data[key] for key in data.files}
-    except OSError as exc:
-        raise refuse(exc.strerror or type(exc).__name__) from None
-    except (ValueError, EOFError, zipfile.BadZipFile):
-        raise refuse("not an .npz of arrays, as --save-state writes") from None
 
 
 def _editor(argv: list[str]) -> int:

@@ -13,14 +13,10 @@ OPSET (IR version IR_VERSION), the batch dimension of any size. The onnx package
 """
 from __future__ import annotations
 
-import os
-import stat
-import zipfile
-from pathlib import Path
-
 import numpy as np
 
 from .source import context
+from .. import statefile
 from ..errors import GradhopperError
 from ..executor import Executor
 from ..graph import Endpoint
@@ -90,27 +86,9 @@ def save(plan: Plan, path, state_file=None, output: str | None = None) -> None:
     """Write the model to `path` atomically, with the weights of `state_file` if given."""
     from .. import atomicwrite
 
-    state = read_state(state_file) if state_file is not None else None
+    state = statefile.load(state_file) if state_file is not None else None
     proto = model(plan, state, output, state_file=state_file)
     atomicwrite.write(path, lambda fh: fh.write(proto.SerializeToString()))
-
-
-def read_state(path) -> dict:
-    """The arrays of a --save-state file; anything else is refused with one line."""
-    def refuse(why: str) -> GradhopperError:
-        return GradhopperError(f"cannot read a state from it: {why}", file=str(path))
-
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise refuse("it is not a regular file")
-        with np.load(Path(path), allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise ValueError("not an npz")
-            return {key: data[key] for key in data.files}
-    except OSError as exc:
-        raise refuse(exc.strerror or type(exc).__name__) from None
-    except (ValueError, EOFError, AttributeError, zipfile.BadZipFile):
-        raise refuse("not an .npz of arrays, as --save-state writes") from None
 
 
 def _target(plan: Plan, output: str | None) -> Endpoint:
