@@ -123,6 +123,14 @@ def test_a_missing_folder_is_an_empty_library_and_a_file_as_folder_warns(tmp_pat
     assert entries == [] and len(lines) == 1 and "not a folder" in lines[0]
 
 
+def test_past_the_file_limit_the_rest_are_skipped_with_one_line(folder, registry, monkeypatch):
+    (folder / "zz_later.json").write_text((folder / "hidden_layer.json").read_text())
+    monkeypatch.setattr(clusterlib, "MAX_FILES", 1)
+    entries, lines = read(folder, registry)
+    assert [e.path.name for e in entries] == ["hidden_layer.json"]
+    assert lines == [f"{folder}: more than 1 files; those after hidden_layer.json are skipped"]
+
+
 def test_the_default_warning_goes_to_the_log(folder, registry, caplog):
     (folder / "broken.json").write_text("{")
     entries = clusterlib.load_library(folder, registry)
