@@ -64,8 +64,8 @@ def load_library(folder, registry: Registry,
         warn(one_line(f"{folder}: cannot list the cluster library: {exc.strerror or exc}"))
         return []
     if len(paths) > MAX_FILES:
-        warn(one_line(f"{folder}: more than {MAX_FILES} files; those after {paths[MAX_FILES - 1].name}"
-                      " are skipped"))
+        last = paths[MAX_FILES - 1].name
+        warn(one_line(f"{folder}: more than {MAX_FILES} files; those after {last} are skipped"))
         paths = paths[:MAX_FILES]
     entries: list[Entry] = []
     for path in paths:
