@@ -164,7 +164,7 @@ def save_cluster(cluster: Node, folder, registry: Registry, title: str | None = 
                               f"{exc.strerror or exc}") from None
     if path.exists() and not replace:
         raise GradhopperError(f"{path} already holds a cluster; choose another title")
-    graph = Graph(title)
+    graph = Graph(title, run={})  # no run settings: the file is a part, not a graph to run
     graph.add_node(node)
     fileformat.save(graph, path)
     return path

@@ -198,7 +198,8 @@ def test_save_writes_a_small_canonical_graph_file_and_refuses_to_overwrite(folde
     text = path.read_text(encoding="utf-8")
     graph = load(path)
     assert dumps(graph) == text and list(graph.nodes) == ["hidden_layer"]
-    assert graph.name == "hidden_layer" and graph.nodes["hidden_layer"].ui == {}
+    assert graph.name == "hidden_layer" and graph.run == {} and not graph.edges
+    assert graph.nodes["hidden_layer"].ui == {}
     assert '"at"' not in text
     (entry,) = read(folder, registry)[0]
     with pytest.raises(GradhopperError, match="already holds a cluster"):
