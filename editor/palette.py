@@ -92,9 +92,9 @@ class Palette(QtWidgets.QWidget):
         self.filter(self.search.text())
 
     def _activate(self, item) -> None:
-        label = item.data(CLUSTER_ROLE)
         if item.data(HEADER_ROLE):
             return
+        label = item.data(CLUSTER_ROLE)
         if label is not None:
             self.cluster_chosen.emit(label)
         elif item.text() in self.commands:
