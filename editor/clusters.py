@@ -1,5 +1,5 @@
 """Clusters on the canvas: collapse the selection into one node, open it, close it, expand it,
-and insert a copy of a cluster the open file holds (the palette's cluster entries).
+insert a copy of a cluster (the palette's cluster entries), and keep a cluster library.
 
 Our graph stays the source of truth and NodeGraphQt a view (notes, section 9: no GroupNode, no
 SubGraph): a cluster is one placeholder-like node whose ports come from its record. "Open"
@@ -7,18 +7,27 @@ expands it in the same canvas and remembers which nodes were inside; "Close" fol
 back under the same name (the same bytes when nothing inside changed); "Expand" expands it for
 good. Each is one undo step (commands.Restructure), checked on a copy first, so a refusal is a
 message in the status bar and never a half-done change.
+
+The library is a folder of graph files (runtime/clusterlib.py reads and writes it): the one
+chosen in Cluster > Cluster library folder…, else $GRADHOPPER_CLUSTERS, else "clusters" in the
+user's config folder. It is read when the window opens, after a save to it and whenever its
+files change; its clusters join the open file's in the palette.
 """
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
-from gradhopper.runtime import clusters
-from gradhopper.runtime.errors import GradhopperError
+from gradhopper.runtime import clusterlib, clusters
+from gradhopper.runtime.errors import GradhopperError, one_line
 from gradhopper.runtime.graph import Endpoint, Graph, check_ports
 
 from . import commands
+
+FOLDER_KEY = "cluster_library"  # the settings key of a folder chosen in the menu
+CLUSTER_MIME = "application/x-gradhopper-cluster"  # a dragged palette cluster entry's label
 
 
 def ports(node) -> tuple[list, list]:
@@ -65,6 +74,14 @@ class ClusterTools(QtCore.QObject):
         super().__init__(window)
         self.window = window
         self.open: dict[str, list[str]] = {}  # an open cluster's name -> the ids it held
+        self.library: list[clusterlib.Entry] = []
+        self.skipped: list[str] = []  # the last read's warning lines
+        self.watcher = QtCore.QFileSystemWatcher(self)
+        self._reread = QtCore.QTimer(self, singleShot=True, interval=200)  # one read per burst
+        self._reread.timeout.connect(self.reload_library)
+        self.watcher.directoryChanged.connect(lambda _: self._reread.start())
+        window.canvas.viewer.data_dropped.connect(self._dropped)
+        self.reload_library()
 
     @property
     def graph(self) -> Graph:
@@ -157,9 +174,102 @@ class ClusterTools(QtCore.QObject):
         self.open.clear()
         self.refresh_palette()
 
+    # -- the library -----------------------------------------------------------------------
+    def folder(self) -> Path:
+        chosen = self.window.settings.value(FOLDER_KEY, "", type=str)
+        if chosen:
+            return Path(chosen)
+        found = clusterlib.env_folder()
+        if found is not None:
+            return found
+        config = QtCore.QStandardPaths.writableLocation(
+            QtCore.QStandardPaths.StandardLocation.AppConfigLocation)
+        return Path(config) / "clusters"
+
+    def reload_library(self) -> None:
+        """Read the library folder again; each file skipped is one line, the first shown."""
+        folder = self.folder()
+        self.skipped = []
+        self.library = clusterlib.load_library(folder, self.window.registry, self.skipped.append)
+        if self.watcher.directories():
+            self.watcher.removePaths(self.watcher.directories())
+        if folder.is_dir():
+            self.watcher.addPath(str(folder))
+        if self.skipped:
+            more = f" (and {len(self.skipped) - 1} more: see the Clusters heading's tooltip)" \
+                if len(self.skipped) > 1 else ""
+            self.window.show_message(f"Cluster library: {self.skipped[0]}{more}")
+        self.refresh_palette()
+
+    def choose_folder(self) -> None:
+        """Cluster > Cluster library folder…: kept in the settings, read at once."""
+        folder = QtWidgets.QFileDialog.getExistingDirectory(
+            self.window, "Cluster library folder", str(self.folder()))
+        self.window.canvas.reset_modifiers()
+        if folder:
+            self.window.settings.setValue(FOLDER_KEY, folder)
+            self.reload_library()
+            self.window.show_message(f"Cluster library: {folder}, {len(self.library)} "
+                                     "clusters")
+
+    def save_to_library(self, name: str | None = None, title: str | None = None) -> Path | None:
+        """Write the cluster `name` (the selected one) into the library as TITLE.json (asked
+        for, the cluster's id offered); a file already there is replaced only if you say so."""
+        name = name or self._selected_cluster()
+        if name is None:
+            return None
+        folder = self.folder()
+        if title is None:
+            title, ok = QtWidgets.QInputDialog.getText(
+                self.window, "Save cluster to library", f"Title (in {folder}):", text=name)
+            self.window.canvas.reset_modifiers()
+            if not ok or not title.strip():
+                return None
+            title = title.strip()
+        replace = False
+        if (folder / f"{title}.json").exists():
+            answer = QtWidgets.QMessageBox.question(
+                self.window, "Save cluster to library",
+                f"The library already has {title}.json. Replace it?")
+            self.window.canvas.reset_modifiers()
+            if answer != QtWidgets.QMessageBox.StandardButton.Yes:
+                return None
+            replace = True
+        try:
+            path = clusterlib.save_cluster(self.graph.nodes[name], folder, self.window.registry,
+                                           title, replace=replace)
+        except GradhopperError as exc:
+            self.window.show_message(f"Cannot save the cluster to the library: {exc}")
+            return None
+        self.reload_library()
+        self.window.show_message(f"Saved the cluster {name} to the library as {path}")
+        return path
+
     def refresh_palette(self) -> None:
-        """The palette's cluster entries: the clusters of the open file, copied as they are."""
+        """The palette's cluster entries: the open file's clusters, then the library's."""
         graph = self.graph
-        entries = {k: copy.deepcopy(v) for k, v in clusters.library(graph).items()} \
-            if graph is not None else {}
-        self.window.palette.set_clusters(entries)
+        own = clusters.library(graph) if graph is not None else {}
+        entries = [(f"{name} (cluster)", "", "Insert a copy of this cluster of the open file",
+                    copy.deepcopy(node)) for name, node in own.items()]
+        seen = set()
+        for entry in self.library:
+            label = f"{entry.title} (library)"
+            file = one_line(entry.path.name)  # a name that is not UTF-8 is shown escaped
+            if label in seen:
+                label = f"{entry.title} (library, {file})"
+            seen.add(label)
+            tip = (f"Insert a copy of this cluster of {len(clusters.inner_ids(entry.cluster))} "
+                   f"nodes, from {one_line(str(entry.path))}")
+            entries.append((label, f"library {file}", tip, entry.cluster))
+        note = f"Cluster library: {one_line(str(self.folder()))}"
+        if self.skipped:
+            note += "\nSkipped:\n" + "\n".join(self.skipped)
+        self.window.palette.set_clusters(entries, note)
+
+    def _dropped(self, mime: QtCore.QMimeData, pos: QtCore.QPoint) -> None:
+        """A cluster entry dropped on the canvas: a copy where it fell (the canvas adds types)."""
+        if not mime.hasFormat(CLUSTER_MIME):
+            return
+        source = self.window.palette.clusters.get(bytes(mime.data(CLUSTER_MIME)).decode())
+        if source is not None:
+            self.insert(source, (pos.x(), pos.y()))

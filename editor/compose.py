@@ -1,4 +1,5 @@
-"""Composing on the canvas: Insert layer…, Remove layer and Auto-layout, one undo step each.
+"""Composing on the canvas: Insert layer…, Remove layer and Auto-layout, one undo step each;
+and the context menus of wires and nodes (a cluster's offers Save cluster to library…).
 
 Each change is worked out on a copy of the graph by the runtime (runtime/outputlayer.py and
 templates.py for layers, runtime/layout.py for the layout) and pushed as one
@@ -14,6 +15,7 @@ from collections import Counter
 from PySide6 import QtCore, QtWidgets
 
 from gradhopper.runtime import outputlayer
+from gradhopper.runtime.clusters import is_cluster
 from gradhopper.runtime.errors import GradhopperError
 from gradhopper.runtime.graph import Graph
 from gradhopper.runtime.layout import bands, layout, node_size
@@ -23,6 +25,7 @@ from . import commands
 from .compat import NodeItem, PipeItem
 
 INSERT_TEXT = "Insert layer…"
+SAVE_TO_LIBRARY = "Save cluster to library…"
 GRIP = 4  # px round the cursor in which a right-click finds a wire
 INSERT_DOC = ("A dense layer with its backward nodes, updates and test-pass twin, wired in "
               "after the selected node (a layer's activation, or the batches: the first one "
@@ -175,7 +178,8 @@ class Composer(QtCore.QObject):
 
     # -- context menus -----------------------------------------------------------------------------
     def menu_for(self, item) -> QtWidgets.QMenu | None:
-        """The menu a right-click on `item` opens: a wire's, a layer node's, or None."""
+        """The menu a right-click on `item` opens: a wire's, a node's (a layer's, a cluster's),
+        or None."""
         if isinstance(item, PipeItem) and item.output_port is not None:
             after = self.canvas._uid(item.output_port.node)
             menu = QtWidgets.QMenu(self.canvas.viewer)
@@ -192,6 +196,10 @@ class Composer(QtCore.QObject):
         menu.addAction(INSERT_TEXT, lambda: self.insert_layer(node_id))
         if self.can_remove(node_id):
             menu.addAction("Remove layer", lambda: self.remove_layer(node_id))
+        node = self.window.graph.nodes.get(node_id)
+        if node is not None and is_cluster(node):
+            menu.addAction(SAVE_TO_LIBRARY,
+                           lambda: self.window.cluster_tools.save_to_library(node_id))
         return menu
 
     def eventFilter(self, obj, event) -> bool:

@@ -270,18 +270,33 @@ def check(graph: Graph) -> None:
 
 # -- reuse --------------------------------------------------------------------------------
 def library(graph: Graph) -> dict[str, Node]:
-    """The clusters a graph holds, by id: palette entries another graph can `instantiate`."""
+    """The clusters a graph holds, by id: palette entries another graph can `instantiate`
+    (a folder of such files is runtime/clusterlib.py's library)."""
     return {name: graph.nodes[name] for name in names(graph)}
 
 
 def instantiate(graph: Graph, cluster: Node, pos=None) -> Node:
     """Add a copy of `cluster` (from any graph) to `graph`, unwired, with fresh ids inside and
-    out; its ports keep their meaning under the new inner ids."""
+    out; its ports keep their meaning under the new inner ids. At `pos` if given, its inner
+    nodes centred there."""
     taken = set(graph.nodes) | set(owners(graph))
     node = fresh_inside(cluster, _fresh(cluster.id, taken), taken)
     if pos is not None:
         node.ui["pos"] = [round(float(pos[0]), 1), round(float(pos[1]), 1)]
+        _centre_inside(record(node), node.ui["pos"])
     return graph.add_node(node)
+
+
+def _centre_inside(rec: dict, pos: list) -> None:
+    """Move the inner nodes, keeping their layout, so that their centre is `pos`: opened, the
+    copy shows where it was put, not where its source graph had it."""
+    spots = [raw["ui"]["pos"] for raw in rec["nodes"] if "pos" in raw.get("ui", {})]
+    if not spots:
+        return
+    dx = pos[0] - sum(p[0] for p in spots) / len(spots)
+    dy = pos[1] - sum(p[1] for p in spots) / len(spots)
+    for spot in spots:
+        spot[:] = [round(spot[0] + dx, 1), round(spot[1] + dy, 1)]
 
 
 def fresh_inside(cluster: Node, name: str, taken: set) -> Node:

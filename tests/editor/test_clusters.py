@@ -93,7 +93,7 @@ def test_the_palette_entry_inserts_a_copy_that_runs_like_the_original(window):
     expected = numbers(window.graph)
     window.cluster_tools.collapse(FORWARD, "hidden_layer")
     entries = [window.palette.list.item(i).text() for i in range(window.palette.list.count())]
-    assert entries[len(window.palette.commands)] == "hidden_layer (cluster)"  # after commands
+    assert entries[len(window.palette.commands) + 1] == "hidden_layer (cluster)"  # heading
     crossing = [e for e in window.graph.edges if "hidden_layer" in (e.src.node, e.dst.node)]
     window.palette.search.setText("hidden_layer cluster")
     window.palette.search.returnPressed.emit()
