@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomicwrite, clusters, overrides
+from . import atomicwrite, clusterlib, clusters, overrides
 from .debugger import Debugger
 from .errors import GradhopperError, GraphError, NonFiniteError, ShapeError
 from .executor import Event, Executor
@@ -211,6 +211,26 @@ class Graph:
         """Put a cluster's nodes back where they were; returns their ids."""
         self._node(name)
         return clusters.expand(self.model, name)
+
+    def save_cluster(self, name: str, folder, title: str | None = None, *,
+                     replace: bool = False) -> Path:
+        """Write cluster `name` into a cluster library folder as FOLDER/TITLE.json
+        (runtime/clusterlib.py), for any graph to reuse; returns the file's path."""
+        if not clusters.is_cluster(self._node(name)):
+            raise GraphError("is not a cluster", node=name)
+        return clusterlib.save_cluster(self.model.nodes[name], folder, self.registry, title,
+                                       replace=replace)
+
+    def add_cluster(self, title: str, folder) -> str:
+        """Add a copy of the library's cluster `title`, unwired, its ids fresh; returns its id.
+        Files the library skips are warned about as `gh.GradhopperWarning`s."""
+        entries = clusterlib.load_library(folder, self.registry, warn=_warn)
+        found = [e for e in entries if e.title == title]
+        if not found:
+            titles = ", ".join(e.title for e in entries) or "none"
+            raise GradhopperError(f"{folder}: no cluster {title!r} in the library "
+                                  f"(it holds: {titles})")
+        return clusterlib.instantiate(self.model, found[0]).id
 
     # -- files -------------------------------------------------------------------------------
     def save(self, path) -> None:

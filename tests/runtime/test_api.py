@@ -273,3 +273,22 @@ def test_bad_run_options_are_refused_in_one_line():
         g.start().advance("end")
     with pytest.raises(gh.GradhopperError, match="steps takes a whole number >= 0, got 1.5"):
         g.start().advance(steps=1.5)
+
+
+def test_a_cluster_saved_to_a_library_is_added_to_another_graph_with_fresh_ids(tmp_path):
+    source = gh.load(SAMPLES / "wheat_seeds.json")
+    source.cluster(["hidden_sum", "hidden"], "hidden_layer")
+    path = source.save_cluster("hidden_layer", tmp_path)
+    assert path == tmp_path / "hidden_layer.json"
+    target = gh.load(SAMPLES / "wheat_seeds.json")
+    target.cluster(["hidden_sum", "hidden"], "hidden_layer")
+    first, second = target.add_cluster("hidden_layer", tmp_path), \
+        target.add_cluster("hidden_layer", tmp_path)
+    assert len({first, second, "hidden_layer"}) == 3
+    inner = {n["id"] for n in target.model.nodes[first].extra["cluster"]["nodes"]} \
+        | {n["id"] for n in target.model.nodes[second].extra["cluster"]["nodes"]}
+    assert len(inner) == 4 and not inner & set(target.model.nodes)
+    with pytest.raises(gh.GradhopperError, match="no cluster 'nope' in the library"):
+        target.add_cluster("nope", tmp_path)
+    with pytest.raises(gh.GradhopperError, match="is not a cluster"):
+        target.save_cluster("loss", tmp_path)
