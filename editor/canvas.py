@@ -159,11 +159,17 @@ class Canvas(QtCore.QObject):
             for node in nodes:
                 self._views[node.id].view.draw_node()
                 self._frames[node.id].fit()
-            self._place(unplaced)
-            for edge in self.graph.edges:
-                ends = edge.src.node, edge.dst.node
-                if (ends[0] in fresh or ends[1] in fresh) and all(e in self._views for e in ends):
-                    self._connect_view(edge)
+            if unplaced:
+                self._place(unplaced)
+            for node in nodes:  # its wires out, then in from nodes built before
+                for edge in self.graph.edges_from(node.id):
+                    if edge.dst.node in self._views:
+                        self._connect_view(edge)
+                for port in list(self._views[node.id].inputs()):
+                    edge = self.graph.edge_into(Endpoint(node.id, port))
+                    if edge is not None and edge.src.node in self._views \
+                            and edge.src.node not in fresh:
+                        self._connect_view(edge)
         self.ng.undo_stack().clear()
 
     def _built(self) -> None:
