@@ -137,18 +137,21 @@ def big_graph(path: Path, copies: int = OPEN_COPIES) -> int:
 
 
 def open_ratio(window, registry) -> None:
-    """Opening a big graph in an empty editor (read, scene built, first view shown and
-    painted) against reading and planning it headless: best of three each, in this run."""
-    from PySide6 import QtWidgets
+    """Opening a big graph in an empty editor (read, first view built, shown and painted)
+    against reading and planning it headless: best of three each, in this run. The rest of
+    the scene is built in idle-time slices after that paint (editor/opening.py); the time until
+    it is all there is given too, and a build that never finishes fails the bench."""
+    from PySide6 import QtCore, QtWidgets
 
     from gradhopper.runtime.fileformat import load
     from gradhopper.runtime.planner import plan
 
     app = QtWidgets.QApplication.instance()
+    canvas = window.canvas
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "seeds_x16.json"
         count = big_graph(path)
-        headless = editor = headless_cpu = editor_cpu = float("inf")
+        headless = editor = headless_cpu = editor_cpu = whole = whole_cpu = float("inf")
         for _ in range(3):
             start, cpu = time.perf_counter(), time.process_time()
             plan(load(path, registry), registry)
@@ -156,17 +159,28 @@ def open_ratio(window, registry) -> None:
             headless_cpu = min(headless_cpu, time.process_time() - cpu)
             window.new_graph(ask=False)  # from an empty canvas, as a fresh window opens it
             app.processEvents()
+            loop = QtCore.QEventLoop()
+            canvas.built.connect(loop.quit)
             start, cpu = time.perf_counter(), time.process_time()
             assert window.open_file(path)
             app.processEvents()  # the view's fit, queued by the open
-            window.canvas.viewer.viewport().repaint()
+            canvas.viewer.viewport().repaint()
             editor = min(editor, time.perf_counter() - start)
             editor_cpu = min(editor_cpu, time.process_time() - cpu)
-    print(f"open a {count}-node graph: headless load + plan {headless:.3f} s, editor "
-          f"{editor:.3f} s, ratio {editor / headless:.1f}  (target <= 3)")
+            if not canvas.complete():
+                QtCore.QTimer.singleShot(60_000, loop.quit)
+                loop.exec()
+            canvas.built.disconnect(loop.quit)
+            assert canvas.complete() and len(canvas._views) == count, "the build never finished"
+            whole = min(whole, time.perf_counter() - start)
+            whole_cpu = min(whole_cpu, time.process_time() - cpu)
+    print(f"open a {count}-node graph: headless load + plan {headless:.3f} s, editor, to the "
+          f"first view painted {editor:.3f} s, ratio {editor / headless:.1f}  (target <= 3)")
     # CPU time: what a machine shared with other jobs still measures fairly
     print(f"  in CPU time: headless {headless_cpu:.3f} s, editor {editor_cpu:.3f} s, ratio "
           f"{editor_cpu / headless_cpu:.1f}")
+    print(f"  until every node is built (idle time): {whole:.3f} s, {whole_cpu:.3f} s CPU, "
+          f"ratio {whole_cpu / headless_cpu:.1f}")
 
 
 def main() -> None:

@@ -7,8 +7,6 @@ scene through those same events. NodeGraphQt's own undo stack is kept empty (tra
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -19,6 +17,7 @@ from gradhopper.runtime.graph import Edge, Endpoint, Graph, Node, check_ports
 
 from . import clipboard, commands
 from . import clusters as cluster_view
+from . import opening
 from .compat import NodeItem, PipeItem, PortItem, new_node_graph
 from .nodes_view import (DELAYED_COLOUR, GradNode, SliderWidget, StatusFrame, ValueWidget,
                          category_colour, dress, embed)
@@ -34,12 +33,14 @@ READABLE_SCALE = 0.85  # the least zoom at which titles and port names (9 pt) ca
 MARGIN = 30.0  # scene px of canvas shown round a fitted graph
 BACKDROP_PAD = 40.0  # scene px round a backdrop's members, as NodeGraphQt pads them
 NEW_NODE_STEP = 80.0  # a new node placed where another already is goes this far down
+START_PAD = 10.0  # scene px left of and above a node's position that its frame and ports take
 
 
 class Canvas(QtCore.QObject):
     message = QtCore.Signal(str)  # for the status bar
     selection_changed = QtCore.Signal(list)  # our node ids
     file_dropped = QtCore.Signal(str)
+    built = QtCore.Signal()  # every node, wire and backdrop of the graph shown is in the scene
 
     def __init__(self, registry, undo_stack: QtGui.QUndoStack, parent=None):
         super().__init__(parent)
@@ -50,11 +51,13 @@ class Canvas(QtCore.QObject):
         self.viewer = self.ng.viewer()
         self.widget = self.ng.widget
         self.graph: Graph | None = None
-        self.views: dict[str, GradNode] = {}
-        self.frames: dict[str, StatusFrame] = {}
-        self.sliders: dict[str, SliderWidget] = {}
-        self.shown: dict[str, ValueWidget] = {}
+        self._views: dict[str, GradNode] = {}
+        self._frames: dict[str, StatusFrame] = {}
+        self._sliders: dict[str, SliderWidget] = {}
+        self._shown: dict[str, ValueWidget] = {}
         self.backdrops: list = []
+        self._idle = opening.IdleBuild(self._build_nodes, self._built, self)
+        self._start: QtCore.QRectF | None = None  # the first view of a graph built lazily
         self.executor = lambda: None  # set by the window: the run whose values tooltips show
         self.debugger = lambda: None  # ...and its debugger, which knows which values are stale
         self.port_menu = lambda end, menu: None  # adds to a port's or a wire's context menu
@@ -76,6 +79,35 @@ class Canvas(QtCore.QObject):
         v.installEventFilter(self)
 
     # -- building ------------------------------------------------------------------------------
+    # A big graph's scene is built in idle-time slices after its first view (editor/opening.py);
+    # reading these tables finishes it first, so no caller ever sees part of the graph.
+    @property
+    def views(self) -> dict[str, GradNode]:
+        self.finish_build()
+        return self._views
+
+    @property
+    def frames(self) -> dict[str, StatusFrame]:
+        self.finish_build()
+        return self._frames
+
+    @property
+    def sliders(self) -> dict[str, SliderWidget]:
+        self.finish_build()
+        return self._sliders
+
+    @property
+    def shown(self) -> dict[str, ValueWidget]:
+        self.finish_build()
+        return self._shown
+
+    def complete(self) -> bool:
+        """Is every node of the graph in the scene (no idle-time build under way)?"""
+        return not self._idle.active
+
+    def finish_build(self) -> None:
+        self._idle.finish()
+
     def set_graph(self, graph: Graph) -> None:
         """Show `graph`, or, if its scene cannot be built, raise with the old one back in place."""
         old = self.graph
@@ -90,50 +122,83 @@ class Canvas(QtCore.QObject):
             self.viewer.reset_zoom()
 
     def _build(self, graph: Graph | None) -> None:
+        self._idle.stop()
         if self.graph is not None:
             self.graph.unsubscribe(self._on_graph)
             self.graph = None
         self.ng.undo_stack().clear()
         self.ng.clear_session()
         self.ng.undo_stack().clear()
-        self.views.clear(), self.frames.clear(), self.sliders.clear(), self.shown.clear()
+        self._views.clear(), self._frames.clear(), self._sliders.clear(), self._shown.clear()
         self.thumbnails.clear(), self.diagnosis.clear()
-        self.backdrops = []
+        self.backdrops, self._start = [], None
         if graph is None:
             return
         self.graph = graph
         graph.subscribe(self._on_graph)
-        get_unique_name = self.ng.get_unique_name
-        self.ng.get_unique_name = lambda name: name  # our ids are unique; its check is O(n^2)
-        try:
-            with _collector_paused(), _tooltips_unset():
-                with _layout_deferred():
-                    unplaced = [n for n in graph.nodes.values() if not self._add_view(n)]
-                for node_id, view in self.views.items():
-                    view.view.draw_node()
-                    self.frames[node_id].fit()
+        port = self.viewer.viewport().size()
+        pad = MARGIN + (BACKDROP_PAD if self.backdrop_specs() else 0.0) + START_PAD
+        lazy = opening.first_view(graph, QtCore.QSizeF(port.width() / READABLE_SCALE,
+                                                       port.height() / READABLE_SCALE), pad)
+        if lazy is None:
+            self._build_nodes(list(graph.nodes))
+            self._built()
+        else:
+            self._start, first, rest = lazy
+            self._build_nodes(first)
+            self._idle.start(rest)
+
+    def _build_nodes(self, ids: list[str]) -> None:
+        """Add the views of the graph's nodes `ids` that have none yet, and the wires that join
+        them to built nodes."""
+        nodes = [self.graph.nodes[n] for n in ids if n in self.graph.nodes and n not in self._views]
+        fresh = {n.id for n in nodes}
+        with opening.building(self.ng):
+            with opening.layout_deferred():
+                unplaced = [n for n in nodes if not self._add_view(n)]
+            for node in nodes:
+                self._views[node.id].view.draw_node()
+                self._frames[node.id].fit()
+            if unplaced:
                 self._place(unplaced)
-                for edge in graph.edges:
-                    self._connect_view(edge)
-                self._build_backdrops()
-        finally:
-            self.ng.get_unique_name = get_unique_name
+            for node in nodes:  # its wires out, then in from nodes built before
+                for edge in self.graph.edges_from(node.id):
+                    if edge.dst.node in self._views:
+                        self._connect_view(edge)
+                for port in list(self._views[node.id].inputs()):
+                    edge = self.graph.edge_into(Endpoint(node.id, port))
+                    if edge is not None and edge.src.node in self._views \
+                            and edge.src.node not in fresh:
+                        self._connect_view(edge)
         self.ng.undo_stack().clear()
+
+    def _built(self) -> None:
+        """The last slice: nodes renamed while the build went on, then the backdrops."""
+        self._build_nodes([n for n in self.graph.nodes if n not in self._views])
+        with opening.building(self.ng):
+            self._build_backdrops()
+        self.built.emit()
 
     def _place(self, nodes: list[Node]) -> None:
         """Nodes whose file gives no usable position go in a column right of the others."""
-        rect = self.graph_rect()
+        rect = self._rect()
         x = rect.right() + 2 * MARGIN if rect.isValid() else 0.0
         y = rect.top() if rect.isValid() else 0.0
         for node in nodes:
-            item = self.views[node.id].view
+            item = self._views[node.id].view
             item.xy_pos = [x, y]
             y += item.sceneBoundingRect().height() + MARGIN
 
     def graph_rect(self) -> QtCore.QRectF:
         """The scene rectangle of every node and backdrop (NodeGraphQt's _combined_rect builds
         and destroys an item group per call: seconds on a big graph)."""
-        return _union([v.view for v in self.views.values()] + [b.view for b in self.backdrops])
+        self.finish_build()
+        return self._rect()
+
+    def _rect(self) -> QtCore.QRectF:
+        """The scene rectangle of the nodes and backdrops built so far."""
+        return opening.union([v.view for v in self._views.values()]
+                             + [b.view for b in self.backdrops])
 
     def fit(self) -> None:
         """Show the whole graph."""
@@ -145,7 +210,12 @@ class Canvas(QtCore.QObject):
     def show_start(self) -> None:
         """The view a graph opens with: all of it if its names can be read so (at most at full
         size), else its top left, where the data comes in, at the least zoom that keeps them
-        readable."""
+        readable. A big graph still being built opens on the view its first nodes were picked
+        for (opening.first_view)."""
+        if self._start is not None:
+            rect, self._start = self._start, None
+            self.viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
+            return
         rect = self.graph_rect()
         if not rect.isValid():
             return
@@ -188,29 +258,29 @@ class Canvas(QtCore.QObject):
     def _add_view(self, node: Node) -> bool:
         """Add the node's view; False if its `ui.pos` is unusable (it is then at 0, 0)."""
         nt = self.node_type(node)
-        pos = _pos(node.ui.get("pos") if isinstance(node.ui, dict) else None)
+        pos = opening.usable_pos(node.ui.get("pos") if isinstance(node.ui, dict) else None)
         view = self.ng.create_node("gradhopper.GradNode", name=node.id, selected=False,
                                    color=category_colour(node.type, nt is None),
                                    pos=pos or [0.0, 0.0], push_undo=False)
         view.set_property("uid", node.id, push_undo=False)
         dress(view, *self._ports(node))
-        self.views[node.id] = view  # its tooltip is values.node_text, made when asked
+        self._views[node.id] = view  # its tooltip is values.node_text, made when asked
         if nt is not None and nt.widget == "slider":
             p = _slider_params(nt, node)
             slider = SliderWidget(view.view, p["min"], p["max"], p["step"], p["value"])
             slider.listener = lambda value, key, v=view: self._slid(v.get_property("uid"),
                                                                      value, key)
             embed(view, slider)
-            self.sliders[node.id] = slider
+            self._sliders[node.id] = slider
         elif nt is not None and nt.display == "value":
             shown = ValueWidget(view.view)
             embed(view, shown)
-            self.shown[node.id] = shown
-        self.frames[node.id] = StatusFrame(view.view)
+            self._shown[node.id] = shown
+        self._frames[node.id] = StatusFrame(view.view)
         return pos is not None
 
     def _connect_view(self, edge: Edge) -> None:
-        src, dst = self.views[edge.src.node], self.views[edge.dst.node]
+        src, dst = self._views[edge.src.node], self._views[edge.dst.node]
         out = src.outputs().get(edge.src.port) or src.add_output(edge.src.port)
         inp = dst.inputs().get(edge.dst.port) or dst.add_input(edge.dst.port)
         out.connect_to(inp, push_undo=False, emit_signal=False)
@@ -243,6 +313,7 @@ class Canvas(QtCore.QObject):
 
     # -- following the graph ---------------------------------------------------------------------
     def _on_graph(self, kind: str, data: dict) -> None:
+        self.finish_build()
         if kind == "node_added":
             self._add_view(data["node"])
         elif kind == "node_removed":
@@ -497,7 +568,7 @@ class Canvas(QtCore.QObject):
                                            selected=False, push_undo=False,
                                            color=_colour(spec.get("color")))
             backdrop.title = spec["title"]
-            backdrop.members = [n for n in spec["nodes"] if n in self.views]
+            backdrop.members = [n for n in spec["nodes"] if n in self._views]
             self.backdrops.append(backdrop)
         self._fit_backdrops()
         self.ng.undo_stack().clear()
@@ -514,10 +585,10 @@ class Canvas(QtCore.QObject):
 
     def _fit_backdrops(self) -> None:
         for backdrop in self.backdrops:
-            items = [self.views[n].view for n in backdrop.members if n in self.views]
+            items = [self._views[n].view for n in backdrop.members if n in self._views]
             if not items:
                 continue
-            rect = _union(items).adjusted(-BACKDROP_PAD, -BACKDROP_PAD, BACKDROP_PAD, BACKDROP_PAD)
+            rect = opening.union(items).adjusted(-BACKDROP_PAD, -BACKDROP_PAD, BACKDROP_PAD, BACKDROP_PAD)
             backdrop.set_property("pos", [rect.x(), rect.y()], push_undo=False)
             backdrop.set_property("width", rect.width(), push_undo=False)
             backdrop.set_property("height", rect.height(), push_undo=False)
@@ -635,64 +706,8 @@ def _slider_params(nt, node: Node) -> dict:
     return p
 
 
-def _pos(value) -> list[float] | None:
-    """A file's `ui.pos` as two finite floats, or None if it is anything else."""
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        return None
-    if any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in value):
-        return None
-    pos = [float(x) for x in value]
-    return pos if all(math.isfinite(x) and abs(x) < 1e7 for x in pos) else None
-
-
 def _colour(value) -> tuple:
     if isinstance(value, (list, tuple)) and len(value) in (3, 4) and all(
             isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value):
         return tuple(value)
     return (60, 62, 70)
-
-
-def _union(items) -> QtCore.QRectF:
-    """The scene rectangle round `items` and their children: what NodeGraphQt's _combined_rect
-    gives, without the item group it builds and destroys for it."""
-    rect = QtCore.QRectF()
-    for item in items:
-        rect = rect.united(item.mapRectToScene(item.boundingRect() | item.childrenBoundingRect()))
-    return rect
-
-
-@contextlib.contextmanager
-def _layout_deferred():
-    """NodeGraphQt lays a node out five times as it is made (init, properties, the scene,
-    each port); while a graph is built the canvas does it once per node, after."""
-    draw_node = NodeItem.draw_node
-    NodeItem.draw_node = lambda self: None
-    try:
-        yield
-    finally:
-        NodeItem.draw_node = draw_node
-
-
-@contextlib.contextmanager
-def _tooltips_unset():
-    """NodeGraphQt sets a tooltip on every node and port as it is made (7,000 calls for 500
-    nodes); the canvas's event filter answers tooltips itself (port_text, node_text)."""
-    for cls in (NodeItem, PortItem):
-        cls.setToolTip = lambda self, text: None
-    try:
-        yield
-    finally:
-        for cls in (NodeItem, PortItem):
-            del cls.setToolTip
-
-
-@contextlib.contextmanager
-def _collector_paused():
-    """Thousands of new Qt wrappers set off cycle collections that find nothing to free."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()

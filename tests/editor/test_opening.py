@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 from helpers import SAMPLES
 
+from gradhopper.editor import opening
 from gradhopper.editor.canvas import READABLE_SCALE
 from gradhopper.runtime.fileformat import load
 from gradhopper.runtime.graph import Node
@@ -122,3 +124,54 @@ def test_open_places_a_node_the_file_gives_no_position(window):
     extra = window.canvas.views["extra"].view.sceneBoundingRect()
     assert all(not extra.intersects(v.view.sceneBoundingRect())
                for n, v in window.canvas.views.items() if n != "extra")
+
+
+def _big_graph(path, copies=4):
+    """The bench's big graph (bench/bench_editor.big_graph), read from its file: 4 seeds copies."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_editor", Path(__file__).resolve().parents[2] / "bench" / "bench_editor.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench.big_graph(path, copies)
+
+
+def test_a_big_graph_opens_on_its_first_view_and_the_idle_build_completes_it(window, qtbot,
+                                                                             tmp_path):
+    path = tmp_path / "big.json"
+    count = _big_graph(path)
+    assert count >= opening.LAZY_FROM
+    canvas = window.canvas
+    with qtbot.waitSignal(canvas.built, timeout=60_000):
+        assert window.open_file(path)
+        early = len(canvas._views)  # built before the first paint: the first view's nodes
+        assert 0 < early < count and not canvas.complete()
+    assert canvas.complete()
+    assert len(canvas._views) == count
+    graph = window.graph
+    assert set(canvas.views) == set(graph.nodes)
+    wired = {(p.node().get_property("uid"), p.name(), q.node().get_property("uid"), q.name())
+             for v in canvas.views.values() for p in v.input_ports() for q in p.connected_ports()}
+    assert wired == {(e.dst.node, e.dst.port, e.src.node, e.src.port) for e in graph.edges}
+    for node_id, view in canvas.views.items():
+        assert [round(x, 1) for x in view.view.xy_pos] == graph.nodes[node_id].ui["pos"]
+        assert canvas.frames[node_id].rect().contains(view.view.boundingRect())
+    assert sorted(b.title for b in canvas.backdrops) == sorted(
+        b["title"] for b in graph.ui["backdrops"])
+    assert canvas.ng.undo_stack().count() == 0
+
+
+def test_reading_a_big_graph_mid_build_finishes_it_and_edits_reach_the_whole_scene(window,
+                                                                                   tmp_path):
+    path = tmp_path / "big.json"
+    count = _big_graph(path)
+    assert window.open_file(path) and not window.canvas.complete()
+    canvas = window.canvas
+    last = list(window.graph.nodes)[-1]
+    assert last not in canvas._views  # far from the first view: not built yet
+    canvas.select({last})  # reads the views: the build finishes first
+    assert canvas.complete() and len(canvas._views) == count
+    assert canvas.selected_ids() == [last]
+    added = canvas.add_node("nn.loss", (0.0, 0.0))
+    assert added in canvas.views and len(canvas.views) == count + 1
