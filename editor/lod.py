@@ -25,6 +25,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from .compat import BackdropNodeItem, NodeItem
 
 READABLE_SCALE = 0.85  # the least zoom at which titles and port names (9 pt) can be read
+SLACK = 0.02  # a view fitted to READABLE_SCALE lands up to 0.01 under it (QGraphicsView margins)
 TITLE_PX = 11  # on-screen size of a title's font when zoomed out...
 LEAST_TITLE_PX = 10  # ...or this, if TITLE_PX elides it and this shows more of it
 BACKDROP_PX = 13
@@ -33,7 +34,7 @@ SELECTED_BORDER = (254, 207, 42)  # NodeGraphQt's
 _BREAKS = re.compile(r"([_.\-/])")
 _ZWSP = "\u200b"  # a break opportunity after each of those, for the text layout
 _ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
-_NOTHING, _ALL = QtCore.Qt.MouseButton.NoButton, QtCore.Qt.MouseButton.AllButtons
+_NOTHING = QtCore.Qt.MouseButton.NoButton
 
 
 class Title(NamedTuple):
@@ -44,7 +45,7 @@ class Title(NamedTuple):
 
     @property
     def elided(self) -> bool:
-        return self.lines[-1][2].endswith(_ELLIPSIS)
+        return bool(self.lines) and self.lines[-1][2].endswith(_ELLIPSIS)
 
 
 def view_scale(painter: QtGui.QPainter) -> float:
@@ -139,11 +140,15 @@ class ReadableNodeItem(NodeItem):
     `drawn_title` is the Title of its last simplified paint, None after a normal one."""
 
     drawn_title: Title | None = None
-    _simplified: tuple[bool, int] = (False, 0)  # (on, how many parts it was applied to)
+    _simplified: tuple[bool, int] | None = None  # (on, how many parts it was applied to)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._buttons = {}  # a widget's own mouse buttons, while it takes none
 
     def paint(self, painter, option, widget):
         scale = view_scale(painter)
-        simplified = scale < READABLE_SCALE
+        simplified = scale < READABLE_SCALE - SLACK
         self._simplify(simplified)
         if not simplified:
             self.drawn_title = None
@@ -165,13 +170,16 @@ class ReadableNodeItem(NodeItem):
         parts = [self._text_item, self._icon_item, *self._input_items.keys(),
                  *self._input_items.values(), *self._output_items.keys(),
                  *self._output_items.values(), *self._widgets.values()]
-        if self._simplified == (on, len(parts)):
+        if self._simplified == (on, len(parts)) or (self._simplified is None and not on):
             return
         self._simplified = (on, len(parts))
         for part in parts:
             part.setOpacity(0.0 if on else 1.0)
         for widget in self._widgets.values():  # a click meant for the node is not a slider's
-            widget.setAcceptedMouseButtons(_NOTHING if on else _ALL)
+            if on:
+                self._buttons[widget] = self._buttons.get(widget, widget.acceptedMouseButtons())
+            widget.setAcceptedMouseButtons(
+                _NOTHING if on else self._buttons.pop(widget, widget.acceptedMouseButtons()))
 
 
 _backdrop_paint = BackdropNodeItem.paint
@@ -181,7 +189,7 @@ def _paint_backdrop(self, painter, option, widget) -> None:
     """A backdrop below READABLE_SCALE: its title in a band as high as a readable font needs
     (its members, drawn above it, may cover the band's lower edge)."""
     scale = view_scale(painter)
-    if scale >= READABLE_SCALE:
+    if scale >= READABLE_SCALE - SLACK:
         self.drawn_title = None
         _backdrop_paint(self, painter, option, widget)
         return
