@@ -8,10 +8,11 @@ made transparent, not hidden: a wire hides itself when one of its ports is hidde
 port name or widget would change the node's size at its next layout. Wires are still drawn.
 
 Cost: node items are cached in device coordinates (NodeGraphQt's ITEM_CACHE_MODE), so a zoom
-repaints each node once and nothing else does; no item is made or dropped, the children's
-opacity changes only when a node crosses the threshold, and a title's layout is kept for the
-font size it was made at (one per step of zoom, shared by zooming back). Backdrops get the same
-treatment for their titles.
+paints each node in view once (the few with widgets twice as they cross back), and a repaint at
+the same zoom paints none; no item is made or dropped, the children's opacity changes only when
+a node crosses the threshold, and a title's layout is kept per font size (one per zoom step,
+found again when zooming back). Backdrops get the same treatment for their titles. Nothing here
+may raise: an exception in a paint called from Qt ends the process.
 """
 from __future__ import annotations
 
