@@ -23,13 +23,13 @@ from .nodes_view import (DELAYED_COLOUR, GradNode, SliderWidget, StatusFrame, Va
                          category_colour, dress, embed)
 from . import values
 from .diagnosis import Diagnosis
+from .lod import READABLE_SCALE
 from .plots import REDRAW_S
 from .thumbnails import Thumbnails
 from .values import describe, read
 
 TYPE_MIME = "application/x-gradhopper-type"
 DELAYED_WIRE = ((*DELAYED_COLOUR, 255), 1)  # colour, NodeGraphQt's PipeEnum.DRAW_TYPE_DASHED
-READABLE_SCALE = 0.85  # the least zoom at which titles and port names (9 pt) can be read
 MARGIN = 30.0  # scene px of canvas shown round a fitted graph
 BACKDROP_PAD = 40.0  # scene px round a backdrop's members, as NodeGraphQt pads them
 NEW_NODE_STEP = 80.0  # a new node placed where another already is goes this far down

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from .compat import BaseNode, NodeBaseWidget
+from .lod import ReadableNodeItem
 
 PORT_COLOURS = {"array": (90, 160, 230), "scalar": (240, 170, 60), "any": (170, 170, 170)}
 DELAYED_COLOUR = (200, 110, 220)
@@ -33,7 +34,7 @@ class GradNode(BaseNode):
     NODE_NAME = "node"
 
     def __init__(self):
-        super().__init__()
+        super().__init__(ReadableNodeItem)  # its titles stay readable zoomed out (lod.py)
         self.create_property("uid", "")
 
 
