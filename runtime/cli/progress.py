@@ -3,13 +3,10 @@
 About ten lines of per-epoch metrics a run (the last epoch always), so a 500-epoch run stays
 readable; on a terminal the bar carries the latest values between them. Off a terminal there is
 no bar. The metrics shown are runtime/reported.py's `shown`: per-epoch, views left out (they
-repeat the metric they show).
+repeat the metric they show). rich is imported only for a run that shows something: a
+`--quiet` or `--json` run starts without it.
 """
 from __future__ import annotations
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn
-from rich.progress import TimeElapsedColumn, TimeRemainingColumn
 
 from ..reported import reported
 
@@ -22,12 +19,19 @@ class Progress:
         self.enabled = enabled
         self.every = max(1, run.epochs // lines)
         self.shown = {r.key for r in reported(run.plan) if r.shown}
-        self.console = Console(stderr=False)
+        self.console = None
+        if enabled:
+            from rich.console import Console
+
+            self.console = Console(stderr=False)
         self._bar = None
         self._task = None
 
     def __enter__(self) -> "Progress":
         if self.enabled and self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress
+            from rich.progress import TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
             self._bar = RichProgress(
                 TextColumn("epoch"), MofNCompleteColumn(), BarColumn(),
                 TextColumn("{task.fields[metrics]}"), TimeElapsedColumn(), TimeRemainingColumn(),

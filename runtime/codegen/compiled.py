@@ -50,7 +50,7 @@ import time
 
 import numpy as np
 
-from . import cache as compiled_cache
+from . import cache as compiled_cache, fastload
 from .source import Generator, Prepared, Unsupported, kernels
 from ..errors import GradhopperError, NonFiniteError
 from ..executor import Event, Executor
@@ -167,6 +167,7 @@ class CompiledRunner:
             if apart and not compiled_cache.ready(self.source):
                 compiled_cache.compile_apart(self.source, call)
             kernel, self.path = compiled_cache.load(self.source)
+            fastload.prime(kernel, call)  # a cached kernel without numba's compiler set-up
             try:
                 kernel(*call)
             except Exception as exc:  # numba's errors run to pages; the first line says it
