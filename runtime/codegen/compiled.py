@@ -50,7 +50,7 @@ import time
 
 import numpy as np
 
-from . import cache as compiled_cache, fastload
+from . import blas, cache as compiled_cache, fastload
 from .source import Generator, Prepared, Unsupported, kernels
 from ..errors import GradhopperError, NonFiniteError
 from ..executor import Event, Executor
@@ -167,6 +167,8 @@ class CompiledRunner:
             if apart and not compiled_cache.ready(self.source):
                 compiled_cache.compile_apart(self.source, call)
             kernel, self.path = compiled_cache.load(self.source)
+            if "np.dot(" in self.source:
+                blas.preload()  # else the kernel's first np.dot imports all of scipy.linalg
             fastload.prime(kernel, call)  # a cached kernel without numba's compiler set-up
             try:
                 kernel(*call)

@@ -238,3 +238,73 @@ def test_batches_for_export_deal_the_same_batches(shuffle):
         assert len(got) == len(want) == 3
         for (gx, gy), (wx, wy) in zip(got, want):
             assert np.array_equal(gx, wx) and np.array_equal(gy, wy)
+
+
+class CountingNumpy:
+    """numpy, counting the calls of np.dot: which branch of a layer's loop template ran."""
+
+    def __init__(self):
+        self.dots = 0
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    def dot(self, a, b, out):
+        self.dots += 1
+        return np.dot(a, b, out)
+
+
+@pytest.mark.parametrize("rows", [1, 15, 16, 40])
+@pytest.mark.parametrize("identifier", ["nn.weighted_sum", "nn.backprop", "nn.gradient"])
+def test_layers_call_blas_from_the_threshold_on(identifier, rows, monkeypatch):
+    from gradhopper.nodes import layers
+    from gradhopper.runtime.codegen import blas
+    monkeypatch.setattr(blas, "available", lambda: True)
+    x, W, b = rng.normal(size=(rows, 6)), rng.normal(size=(6, 5)), rng.normal(size=5)
+    delta = rng.normal(size=(rows, 5))
+    inputs, want = {
+        "nn.weighted_sum": ({"x": x, "W": W, "b": b}, {"z": x @ W + b}),
+        "nn.backprop": ({"delta": delta, "W": W}, {"grad": delta @ W.T}),
+        "nn.gradient": ({"x": x, "delta": delta}, {"dW": x.T @ delta,
+                                                   "db": delta.sum(axis=0)}),
+    }[identifier]
+    nt, ctx = context(identifier, inputs)
+    counting = CountingNumpy()
+    namespace = {"np": counting} | inputs | {k: np.full_like(v, np.nan) for k, v in want.items()}
+    exec(fill(nt.kernel(ctx).loops, lambda kind, name, flat: name if name in PORTS
+              else f"t_{name}"), namespace)
+    assert counting.dots == (1 if rows >= layers.BLAS_ROWS else 0)
+    for name, value in want.items():
+        np.testing.assert_allclose(namespace[name], value, rtol=0, atol=TOL)
+
+
+def test_without_scipy_the_layers_keep_their_loops_and_say_so_once(monkeypatch, caplog):
+    import importlib.util
+    from gradhopper.runtime.codegen import blas
+    blas.available.cache_clear()
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "scipy" else real(name, *a))
+    try:
+        codes = [TYPES[t].kernel(context(t, ports)[1]) for t, ports in
+                 [("nn.weighted_sum", ["x", "W", "b"]), ("nn.backprop", ["delta", "W"]),
+                  ("nn.gradient", ["x", "delta"])]]
+        assert not any("np.dot" in code.loops for code in codes)
+        lines = [r.getMessage() for r in caplog.records if r.name == blas.__name__]
+        assert lines == ["note: scipy is not installed, so compiled kernels multiply matrices "
+                         "with loops, not BLAS (pip install 'gradhopper[fast]')"]
+    finally:
+        blas.available.cache_clear()
+
+
+def test_preloading_blas_leaves_scipy_linalg_unimported_and_numba_finds_it():
+    """A fresh process: the module numba imports at its first np.dot, without scipy.linalg."""
+    import subprocess
+    import sys
+    pytest.importorskip("scipy")
+    code = ("import sys\nfrom gradhopper.runtime.codegen import blas\nblas.preload()\n"
+            "print(blas.MODULE in sys.modules, 'scipy.linalg' in sys.modules,"
+            " len(sys.modules[blas.MODULE].__pyx_capi__) > 10)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["True", "False", "True"]
