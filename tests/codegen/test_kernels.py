@@ -257,7 +257,7 @@ class CountingNumpy:
 @pytest.mark.parametrize("rows", [1, 15, 16, 40])
 @pytest.mark.parametrize("identifier", ["nn.weighted_sum", "nn.backprop", "nn.gradient"])
 def test_layers_call_blas_from_the_threshold_on(identifier, rows, monkeypatch):
-    from gradhopper.nodes import layers
+    from gradhopper.nodes import layer_code
     from gradhopper.runtime.codegen import blas
     monkeypatch.setattr(blas, "available", lambda: True)
     x, W, b = rng.normal(size=(rows, 6)), rng.normal(size=(6, 5)), rng.normal(size=5)
@@ -273,7 +273,7 @@ def test_layers_call_blas_from_the_threshold_on(identifier, rows, monkeypatch):
     namespace = {"np": counting} | inputs | {k: np.full_like(v, np.nan) for k, v in want.items()}
     exec(fill(nt.kernel(ctx).loops, lambda kind, name, flat: name if name in PORTS
               else f"t_{name}"), namespace)
-    assert counting.dots == (1 if rows >= layers.BLAS_ROWS else 0)
+    assert counting.dots == (1 if rows >= layer_code.BLAS_ROWS else 0)
     for name, value in want.items():
         np.testing.assert_allclose(namespace[name], value, rtol=0, atol=TOL)
 
