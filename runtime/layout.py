@@ -36,6 +36,7 @@ from .errors import GradhopperError
 from .graph import Graph, Node
 from .nodetype import NodeType
 from .planner import _rates, _topological
+from .layout_refine import REFINE_NODES, Drawing, refine
 from .registry import Registry
 
 # "setting": a slider feeding several updates, beneath them; the backward pass has two rows:
@@ -99,23 +100,31 @@ def layout(graph: Graph, registry: Registry,
         lefts.append(x)
         x += w + COLUMN_GAP
     raised = _raised(graph, band, col, cells)  # node -> how many lifts above its row
-    local: dict[str, float] = {}  # each node's top, from its band's row
-    above = {b: 0.0 for b in BANDS}
-    below = {b: 0.0 for b in BANDS}
-    for (b, _), members in cells.items():
-        y = 0.0
-        for n in sorted(members, key=lambda m: -raised.get(m, 0)):
-            local[n] = -LIFT * raised[n] if n in raised else y + drop.get(n, 0.0)
-            y = max(y, local[n] + sizes[n][1] + ROW_GAP)
-            above[b] = max(above[b], LIFT * raised.get(n, 0))
-        below[b] = max(below[b], y - ROW_GAP)
-    rows, y = {}, 0.0
-    for b in BANDS:
-        if above[b] or below[b]:
-            rows[b] = y + above[b]
-            y = rows[b] + below[b] + BAND_GAP
-    origin = rows.get("forward", 0.0)  # the forward row stays at y = 0, the test pass above
-    return {n: (lefts[col[n]], rows[band[n]] - origin + local[n]) for n in graph.nodes}
+
+    def place(cells: dict, nudge: dict) -> dict[str, tuple[float, float]]:
+        local: dict[str, float] = {}  # each node's top, from its band's row
+        above = {b: 0.0 for b in BANDS}
+        below = {b: 0.0 for b in BANDS}
+        for (b, _), members in cells.items():
+            y = 0.0
+            for n in sorted(members, key=lambda m: -raised.get(m, 0)):
+                local[n] = (-LIFT * raised[n] if n in raised
+                            else y + drop.get(n, 0.0) + nudge.get(n, 0.0))
+                y = max(y, local[n] + sizes[n][1] + ROW_GAP)
+                above[b] = max(above[b], LIFT * raised.get(n, 0))
+            below[b] = max(below[b], y - ROW_GAP)
+        rows, y = {}, 0.0
+        for b in BANDS:
+            if above[b] or below[b]:
+                rows[b] = y + above[b]
+                y = rows[b] + below[b] + BAND_GAP
+        origin = rows.get("forward", 0.0)  # the forward row stays at y = 0, the test pass above
+        return {n: (lefts[col[n]], rows[band[n]] - origin + local[n]) for n in graph.nodes}
+
+    if len(graph.nodes) > REFINE_NODES:
+        return place(cells, {})
+    fixed = {n for n in graph.nodes if band[n] in ("test", "forward") or n in raised}
+    return refine(Drawing(graph, shape.types, sizes, port_offset), place, dict(cells), fixed)
 
 
 def apply_layout(graph: Graph, registry: Registry, size: Size = node_size) -> dict:
@@ -267,6 +276,10 @@ class _Shape:
         after_loss = self._descendants(losses)
         backward = {n for n in after_loss if rate[n] == "step"} - updates - views
         params = {n for n in order if rate[n] == "state" and n in trained}
+        beside = {m for n in params for m in self.succs[n]  # the layers that read a trained
+                  if m not in updates and m not in views}  # tensor
+        params |= {n for n in order if rate[n] in ("static", "state") and not self.preds[n]
+                   and self.succs[n] and set(self.succs[n]) <= beside}  # a constant bias
         test = {n for n in order if rate[n] == "epoch" and n not in after_loss} - views
         placed_later = views | updates | backward | params
         feeds_spine = set()
@@ -283,8 +296,8 @@ class _Shape:
         for n in [n for n in spine if rate[n] != "epoch"] + per_epoch:
             r = max((rank[p] + 1 for p in self.preds[n] if p in rank), default=0)
             rank[n] = max(r, rank[twins[n]]) if n in twins else r
-        for n in spine:  # a source sits just left of its first reader
-            if not any(p in rank for p in self.preds[n]):
+        for n in spine:  # a source sits just left of its first reader, data at the far left
+            if not any(p in rank for p in self.preds[n]) and rate[n] not in ("static", "state"):
                 rank[n] = min((rank[m] for m in self.succs[n] if m in rank), default=1) - 1
         feeds_test = set(test)
         for n in reversed(order):  # data that the test pass reads sits level with it
