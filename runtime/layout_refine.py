@@ -133,7 +133,7 @@ def refine(drawing: Drawing, place: Callable[[dict, dict], Pos], cells: dict,
             moves = [("swap", k + d) for d in (-1, 1) if 0 <= k + d < len(members)]
             if n not in fixed:
                 steps = round(nudge.get(n, 0.0) / NUDGE)
-                moves += [("nudge", s) for s in range(MAX_NUDGE + 1) if s != steps]
+                moves += [("nudge", s) for s in range(-MAX_NUDGE, MAX_NUDGE + 1) if s != steps]
             for kind, arg in moves:
                 if tries >= TRIES:
                     break
