@@ -36,11 +36,13 @@ from .errors import GradhopperError
 from .graph import Graph, Node
 from .nodetype import NodeType
 from .planner import _rates, _topological
+from .layout_refine import REFINE_NODES, Drawing, refine
 from .registry import Registry
 
 # "setting": a slider feeding several updates, beneath them; the backward pass has two rows:
-# the nodes an odd number of steps from the loss (the deltas) run beneath the others.
-BANDS = ("test", "forward", "param", "update", "setting", "backward", "backward_low")
+# the nodes an odd number of steps from the loss (the deltas) run beneath the others; "check":
+# what reads the backward pass and feeds none of it (a gradient check), beneath it all.
+BANDS = ("test", "forward", "param", "update", "setting", "backward", "backward_low", "check")
 COLUMN_GAP = 120.0  # px between columns: room for the wires and the backdrops' margins
 ROW_GAP = 30.0  # px between nodes stacked in one column of a band
 BAND_GAP = 130.0  # px between bands: room for the backdrops' margins and titles
@@ -98,24 +100,34 @@ def layout(graph: Graph, registry: Registry,
     for w in widths:
         lefts.append(x)
         x += w + COLUMN_GAP
-    raised = _raised(graph, band, col, cells)  # node -> how many lifts above its row
-    local: dict[str, float] = {}  # each node's top, from its band's row
-    above = {b: 0.0 for b in BANDS}
-    below = {b: 0.0 for b in BANDS}
-    for (b, _), members in cells.items():
-        y = 0.0
-        for n in sorted(members, key=lambda m: -raised.get(m, 0)):
-            local[n] = -LIFT * raised[n] if n in raised else y + drop.get(n, 0.0)
-            y = max(y, local[n] + sizes[n][1] + ROW_GAP)
-            above[b] = max(above[b], LIFT * raised.get(n, 0))
-        below[b] = max(below[b], y - ROW_GAP)
-    rows, y = {}, 0.0
-    for b in BANDS:
-        if above[b] or below[b]:
-            rows[b] = y + above[b]
-            y = rows[b] + below[b] + BAND_GAP
-    origin = rows.get("forward", 0.0)  # the forward row stays at y = 0, the test pass above
-    return {n: (lefts[col[n]], rows[band[n]] - origin + local[n]) for n in graph.nodes}
+    raised = _raised(graph, band, col, cells, views)  # node -> how many lifts above its row
+
+    def place(cells: dict, nudge: dict) -> dict[str, tuple[float, float]]:
+        local: dict[str, float] = {}  # each node's top, from its band's row
+        above = {b: 0.0 for b in BANDS}
+        below: dict[str, float] = {}  # of the bands that hold nodes
+        for (b, _), members in cells.items():
+            below.setdefault(b, 0.0)
+            y = 0.0
+            for n in sorted(members, key=lambda m: -raised.get(m, 0)):
+                local[n] = (-LIFT * raised[n] if n in raised
+                            else y + drop.get(n, 0.0) + nudge.get(n, 0.0))
+                y = max(y, local[n] + sizes[n][1] + ROW_GAP)
+                above[b] = max(above[b], -local[n])
+            below[b] = max(below[b], y - ROW_GAP)
+        rows, y = {}, 0.0
+        for b in BANDS:
+            if b in below:
+                rows[b] = y + above[b]
+                y = rows[b] + below[b] + BAND_GAP
+        origin = rows.get("forward", 0.0)  # the forward row stays at y = 0, the test pass above
+        return {n: (lefts[col[n]], rows[band[n]] - origin + local[n]) for n in graph.nodes}
+
+    if len(graph.nodes) > REFINE_NODES:
+        return place(cells, {})
+    fixed = {n for n in graph.nodes if band[n] in ("test", "forward") and n not in views
+             or n in raised}  # the passes' rows stay straight
+    return refine(Drawing(graph, shape.types, sizes, port_offset), place, dict(cells), fixed)
 
 
 def apply_layout(graph: Graph, registry: Registry, size: Size = node_size) -> dict:
@@ -127,7 +139,7 @@ def apply_layout(graph: Graph, registry: Registry, size: Size = node_size) -> di
     return pos
 
 
-def _raised(graph: Graph, band: dict, col: dict, cells: dict) -> dict[str, int]:
+def _raised(graph: Graph, band: dict, col: dict, cells: dict, views: set) -> dict[str, int]:
     """The ends of each wire that would run along its band's row through the nodes between
     sit above the row, so that the wire passes over it (the targets' wire to the loss): one
     lift above the highest node between them, shorter wires first."""
@@ -136,7 +148,7 @@ def _raised(graph: Graph, band: dict, col: dict, cells: dict) -> dict[str, int]:
         members[b] += [(c, n) for n in ids]
     level: dict[str, int] = {}
     long = [e for e in graph.edges if band[e.src.node] == band[e.dst.node] in ("test", "forward")
-            and col[e.dst.node] - col[e.src.node] > 1]
+            and col[e.dst.node] - col[e.src.node] > 1 and e.dst.node not in views]
     for e in sorted(long, key=lambda e: col[e.dst.node] - col[e.src.node]):
         u, v = e.src.node, e.dst.node
         between = [level.get(n, 0) for c, n in members[band[u]] if col[u] < c < col[v]]
@@ -267,6 +279,10 @@ class _Shape:
         after_loss = self._descendants(losses)
         backward = {n for n in after_loss if rate[n] == "step"} - updates - views
         params = {n for n in order if rate[n] == "state" and n in trained}
+        beside = {m for n in params for m in self.succs[n]  # the layers that read a trained
+                  if m not in updates and m not in views}  # tensor
+        params |= {n for n in order if rate[n] in ("static", "state") and not self.preds[n]
+                   and self.succs[n] and set(self.succs[n]) <= beside}  # a constant bias
         test = {n for n in order if rate[n] == "epoch" and n not in after_loss} - views
         placed_later = views | updates | backward | params
         feeds_spine = set()
@@ -283,8 +299,8 @@ class _Shape:
         for n in [n for n in spine if rate[n] != "epoch"] + per_epoch:
             r = max((rank[p] + 1 for p in self.preds[n] if p in rank), default=0)
             rank[n] = max(r, rank[twins[n]]) if n in twins else r
-        for n in spine:  # a source sits just left of its first reader
-            if not any(p in rank for p in self.preds[n]):
+        for n in spine:  # a source sits just left of its first reader, data at the far left
+            if not any(p in rank for p in self.preds[n]) and rate[n] not in ("static", "state"):
                 rank[n] = min((rank[m] for m in self.succs[n] if m in rank), default=1) - 1
         feeds_test = set(test)
         for n in reversed(order):  # data that the test pass reads sits level with it
@@ -316,9 +332,15 @@ class _Shape:
                                 if p in depth), default=0)
                 slot[n] = SLOTS * max(depth[n], 0)
                 band[n] = "backward_low" if (rank[losses[0]] - depth[n]) % 2 else "backward"
-        for n in backward:  # what only feeds updates (a gradient) sits under the first one
-            if self.succs[n] and all(m in updates and m in slot for m in self.succs[n]):
-                slot[n] = min(slot[m] for m in self.succs[n])
+        for n in backward:  # what feeds updates (a gradient) sits under the first one
+            fed = [slot[m] for m in self.succs[n] if m in updates and m in slot]
+            if fed:
+                slot[n] = min(fed)
+        for n in order:  # what checks the backward pass (its end): right of all it reads
+            if n in backward and not any(m in backward or m in updates for m in self.succs[n]):
+                read = [slot[p] for p in self.preds[n] if p in slot]
+                if read:
+                    slot[n], band[n] = max(read) + 1, "check"
         for n in updates - set(slot):  # an update of nothing we placed: beside its gradient
             slot[n] = min((slot[p] for p in self.preds[n] if p in slot), default=0)
             band[n] = "update"
@@ -338,6 +360,10 @@ class _Shape:
             band[n] = band[last] if last else "forward"
             if band[n] == "param":  # below the tensors right of it: their wires pass over
                 drop[n] = STAGGER * SLOTS
+            if sum(rate[p] == "step" for p in shown if p in spine) > 1:  # a whole pass (the
+                slot[n] = max(slot[m] for m in spine) + 0.5  # network): right of it all,
+                band[n] = "forward"  # beneath its row's views
+                drop[n] = 2 * LIFT
         return band, slot, drop
 
     def _steps(self, p: str, n: str, losses: list[str]) -> int:

@@ -30,19 +30,19 @@ STEPS = 64  # points sampled along each wire's path
 # share W and b, so each layer's W/b wires cross once and cross that layer's x input; the
 # targets reach the loss past the four wires that feed the test pass; the learning rate feeds
 # four updates past the wires that bring the layer's output down to the backward pass. The
-# layouts before this budget had 64 (mazur) to 150 (softmax_minibatch) crossings.
+# layouts before this budget had 64 (mazur) to 150 (softmax_minibatch) crossings. Every sample
+# is laid out by runtime/layout.py.
 CROSSING_BUDGET = {
     "mazur": 3,
     "sine": 17,  # its fit pass shares W and b with the forward pass, as a test pass does
     "softmax_minibatch": 17,
     "wheat_seeds": 17,
-    "xor": 18,
-    "miswired_delta": 28,  # wheat_seeds plus a gradient check, whose loss wire comes down
-    # from the far right and whose param and grad wires run down past the backward pass
-    "wheat_seeds_deep": 38,  # laid out by runtime/layout.py: two layers share W2's wires
-    "digits": 20,  # laid out by runtime/layout.py, update_W2 moved down off loss.delta's wire
-    "house_prices": 8,  # the same, update_b moved up off loss.delta's wire
-    "plateau": 17,  # wheat_seeds at another learning rate, its layout unchanged
+    "xor": 49,  # 18 before its view.network, whose five wires come from every layer
+    "miswired_delta": 27,  # wheat_seeds plus a gradient check, beneath it all on the right
+    "wheat_seeds_deep": 38,  # two layers share W2's wires
+    "digits": 17,
+    "house_prices": 8,
+    "plateau": 17,  # wheat_seeds at another learning rate
 }
 SAMPLE_NAMES = sorted(p.stem for p in SAMPLES.glob("*.json"))
 

@@ -90,6 +90,8 @@ def test_a_small_graph_opens_whole_and_no_larger_than_life(window, qtbot):
     graph = load(SAMPLES / "xor.json")
     for node_id in list(graph.nodes)[3:]:
         graph.remove_node(node_id)
+    for i, node in enumerate(graph.nodes.values()):  # side by side, wherever the layout put them
+        node.ui["pos"] = [220.0 * i, 0.0]
     graph.ui = {}
     window.set_graph(graph)
     viewer = window.canvas.viewer

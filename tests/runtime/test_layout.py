@@ -19,9 +19,9 @@ from gradhopper.runtime.registry import default_registry
 GAP = 20.0  # px of free canvas between any two nodes, as tests/editor/test_layout.py asks
 SAMPLE_NAMES = sorted(p.stem for p in SAMPLES.glob("*.json"))
 # Crossings of straight wires between the estimated ports, as laid out by runtime/layout.py.
-CROSSING_BUDGET = {"mazur": 4, "sine": 17, "softmax_minibatch": 17, "wheat_seeds": 18, "xor": 18,
-                   "wheat_seeds_deep": 40, "digits": 18, "house_prices": 8, "plateau": 17,
-                   "miswired_delta": 38}  # sine: its fit pass; seeds: the blame view
+CROSSING_BUDGET = {"mazur": 3, "sine": 17, "softmax_minibatch": 17, "wheat_seeds": 17, "xor": 49,
+                   "wheat_seeds_deep": 38, "digits": 17, "house_prices": 8, "plateau": 17,
+                   "miswired_delta": 27}  # sine: its fit pass; xor: its view.network's wires
 BACKWARD = {"nn.delta", "nn.backprop", "nn.gradient"}
 TEST_PASS = {"nn.weighted_sum", "nn.activation", "metric.accuracy"}
 
