@@ -53,7 +53,7 @@ def test_at_fit_all_every_title_is_drawn_at_least_10_px_high_and_can_be_seen(win
         assert title is not None, node_id
         assert title.pixel_size * scale >= 10, node_id
         text = shown(title)
-        assert node_id.startswith(text.rstrip(ELLIPSIS)) and len(text) >= 4 or text == node_id
+        assert node_id.startswith(text.rstrip(ELLIPSIS)) and len(text) >= 2 or text == node_id
         on_screen = viewer.mapFromScene(item.sceneBoundingRect()).boundingRect()
         glyphs = bright_pixels(image, on_screen.adjusted(3, 3, -3, -3),
                                lod.text_colour(item.color))
