@@ -20,7 +20,7 @@ from typing import Callable
 from . import clusters, fileformat
 from .boundedread import read_bytes
 from .errors import GradhopperError, GraphError, one_line
-from .graph import _ID, Endpoint, Graph, Node, check_ports, no_port_message
+from .graph import _ID, Endpoint, Graph, Node, no_port_message
 from .registry import Registry
 
 ENV = "GRADHOPPER_CLUSTERS"  # a library folder that needs no settings (courses, tests)
@@ -107,15 +107,8 @@ def check_cluster(cluster: Node, registry: Registry) -> None:
     solo.add_node(copy.deepcopy(cluster))
     try:
         clusters.expand(solo, cluster.id)
-        for node in solo.nodes.values():
-            try:
-                registry.get(node.type).resolve_params(node.params)
-            except GradhopperError as exc:
-                exc.node = exc.node or node.id
-                raise
+        fileformat.check_parts(solo, registry)
         fed = [e.dst for e in solo.edges]
-        for edge in solo.edges:
-            check_ports(solo, edge.src, edge.dst, registry)
         rec = clusters.record(cluster)
         for side, direction in (("inputs", "input"), ("outputs", "output")):
             for port, target in rec[side].items():

@@ -246,15 +246,7 @@ def validate(graph: Graph, registry: Registry) -> None:
                 exc.node = f"{owners[exc.node]}/{exc.node}"
             raise
         return
-    for node in graph.nodes.values():
-        try:
-            node_type = registry.get(node.type)
-            node_type.resolve_params(node.params)
-        except GradhopperError as exc:
-            exc.node = exc.node or node.id
-            raise
-    for edge in graph.edges:
-        check_ports(graph, edge.src, edge.dst, registry)
+    check_parts(graph, registry)
     for node in graph.nodes.values():
         for port in registry.get(node.type).inputs:
             if not port.optional and graph.edge_into(Endpoint(node.id, port.name)) is None:
@@ -262,6 +254,31 @@ def validate(graph: Graph, registry: Registry) -> None:
                                  port=port.name)
     if "stop" in graph.run:
         _check_stop(graph, registry)
+
+
+def check_parts(graph: Graph, registry: Registry) -> None:
+    """Every node's type and parameters, and every wire's two ports, against the registry:
+    what `validate` checks before the inputs a run needs (a cluster's inner graph has those
+    open at its boundary)."""
+    for node in graph.nodes.values():
+        try:
+            registry.get(node.type).resolve_params(node.params)
+        except GradhopperError as exc:
+            exc.node = exc.node or node.id
+            raise
+    for edge in graph.edges:
+        check_ports(graph, edge.src, edge.dst, registry)
+
+
+def backdrops(graph: Graph) -> list[dict]:
+    """The graph's backdrops that can be drawn: a title and a list of node ids. The reader
+    drops malformed ones with a warning, but a graph built in code may hold anything."""
+    ui = graph.ui if isinstance(graph.ui, dict) else {}
+    specs = ui.get("backdrops")
+    return [b for b in specs if isinstance(b, dict) and isinstance(b.get("title"), str)
+            and isinstance(b.get("nodes"), list)
+            and all(isinstance(n, str) for n in b["nodes"])] \
+        if isinstance(specs, list) else []
 
 
 def _check_stop(graph: Graph, registry: Registry) -> None:
