@@ -36,9 +36,8 @@ def usable_pos(value) -> list[float] | None:
 def first_view(graph, size: QtCore.QSizeF, pad: float):
     """(rect, first, rest): the scene rectangle a big graph opens on, `size` scene px at its
     top left less `pad`; the ids of the nodes that can appear in it; the others, nearest first.
-    None when
-    the graph is built whole: it is small, its positions fit in `size`, or a node has no usable
-    position (placing it needs every other node's size)."""
+    None when the graph is built whole: it is small, its positions fit in `size`, or a node has
+    no usable position (placing it needs every other node's size)."""
     if len(graph.nodes) < LAZY_FROM:
         return None
     spots = {}
@@ -58,6 +57,15 @@ def first_view(graph, size: QtCore.QSizeF, pad: float):
     rest = sorted((n for n in spots if n not in shown),
                   key=lambda n: (spots[n][0] - left) ** 2 + (spots[n][1] - top) ** 2)
     return rect, first, rest
+
+
+def whole(name: str, doc: str) -> property:
+    """A canvas table (`name`, an attribute of the canvas) read only once the scene is whole:
+    reading it finishes an idle-time build first."""
+    def read(canvas):
+        canvas.finish_build()
+        return getattr(canvas, name)
+    return property(read, doc=doc)
 
 
 class IdleBuild(QtCore.QObject):
