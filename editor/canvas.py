@@ -11,6 +11,7 @@ import math
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gradhopper.runtime import fileformat
 from gradhopper.runtime.clusters import is_cluster
 from gradhopper.runtime.errors import GradhopperError
 from gradhopper.runtime.graph import Edge, Endpoint, Graph, Node, check_ports
@@ -81,25 +82,10 @@ class Canvas(QtCore.QObject):
     # -- building ------------------------------------------------------------------------------
     # A big graph's scene is built in idle-time slices after its first view (editor/opening.py);
     # reading these tables finishes it first, so no caller ever sees part of the graph.
-    @property
-    def views(self) -> dict[str, GradNode]:
-        self.finish_build()
-        return self._views
-
-    @property
-    def frames(self) -> dict[str, StatusFrame]:
-        self.finish_build()
-        return self._frames
-
-    @property
-    def sliders(self) -> dict[str, SliderWidget]:
-        self.finish_build()
-        return self._sliders
-
-    @property
-    def shown(self) -> dict[str, ValueWidget]:
-        self.finish_build()
-        return self._shown
+    views = opening.whole("_views", "node id -> its GradNode")
+    frames = opening.whole("_frames", "node id -> its StatusFrame")
+    sliders = opening.whole("_sliders", "node id -> its SliderWidget, if its type has one")
+    shown = opening.whole("_shown", "node id -> its ValueWidget, if its type shows its value")
 
     def complete(self) -> bool:
         """Is every node of the graph in the scene (no idle-time build under way)?"""
@@ -574,21 +560,16 @@ class Canvas(QtCore.QObject):
         self.ng.undo_stack().clear()
 
     def backdrop_specs(self) -> list[dict]:
-        """The graph's backdrops that can be drawn: a title and a list of node ids (the file
-        reader drops malformed ones with a warning; the canvas still never trusts them)."""
-        ui = self.graph.ui if isinstance(self.graph.ui, dict) else {}
-        specs = ui.get("backdrops")
-        return [b for b in specs if isinstance(b, dict) and isinstance(b.get("title"), str)
-                and isinstance(b.get("nodes"), list)
-                and all(isinstance(n, str) for n in b["nodes"])] \
-            if isinstance(specs, list) else []
+        """The graph's backdrops that can be drawn (the canvas never trusts the file's)."""
+        return fileformat.backdrops(self.graph)
 
     def _fit_backdrops(self) -> None:
         for backdrop in self.backdrops:
             items = [self._views[n].view for n in backdrop.members if n in self._views]
             if not items:
                 continue
-            rect = opening.union(items).adjusted(-BACKDROP_PAD, -BACKDROP_PAD, BACKDROP_PAD, BACKDROP_PAD)
+            pad = BACKDROP_PAD
+            rect = opening.union(items).adjusted(-pad, -pad, pad, pad)
             backdrop.set_property("pos", [rect.x(), rect.y()], push_undo=False)
             backdrop.set_property("width", rect.width(), push_undo=False)
             backdrop.set_property("height", rect.height(), push_undo=False)

@@ -6,8 +6,8 @@ from port to port, backdrops fit round their members, and a wire that runs backw
 update's next value) curls round behind its ends. `Drawing` scores a placement on that
 geometry, without Qt: nodes on nodes or on backdrops they are not in, wires through nodes,
 wire-wire crossings, in that order of weight. `refine` then tries swapping neighbours within a
-column and moving a node of the parameter, update or backward bands down a step, keeping each
-move that lowers the score, for a bounded number of tries (the result does not depend on time).
+column and moving a node off the passes' rows up or down a few steps, keeping each move that
+lowers the score, for a bounded number of tries (the result does not depend on time).
 Graphs past REFINE_NODES are left as placed: their score would cost more than the layout.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from .fileformat import backdrops
 from .graph import Graph
 from .nodetype import NodeType
 
@@ -58,7 +59,7 @@ class Drawing:
                  (ends[a, 1] == ends[b, 0]) | (ends[a, 1] == ends[b, 1]))
         self.pairs = (a[~share], b[~share])  # wires that share no node
         self.backdrops = [np.array([index[n] for n in spec["nodes"] if n in index])
-                          for spec in _backdrops(graph)]
+                          for spec in backdrops(graph)]
         self.backdrops = [m for m in self.backdrops if len(m)]
         self.t = np.linspace(0.0, 1.0, STEPS + 1)[:, None]
 
@@ -155,12 +156,6 @@ def refine(drawing: Drawing, place: Callable[[dict, dict], Pos], cells: dict,
             if improved:
                 break
     return pos
-
-
-def _backdrops(graph: Graph) -> list[dict]:
-    specs = graph.ui.get("backdrops") if isinstance(graph.ui, dict) else None
-    return [b for b in specs if isinstance(b, dict) and isinstance(b.get("nodes"), list)
-            and all(isinstance(n, str) for n in b["nodes"])] if isinstance(specs, list) else []
 
 
 def _overlapping(a: np.ndarray, b: np.ndarray, gap: float) -> np.ndarray:
