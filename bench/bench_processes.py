@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -116,10 +117,15 @@ def graph(csv: Path, sizes: list[int], batch: int) -> dict:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(args: list[str]) -> tuple[float, str]:
+def timed(args: list[str]) -> tuple[float, float, str]:
+    """Wall and CPU seconds of one process, and its stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, check=True, env=ENV)
-    return time.perf_counter() - start, done.stdout
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, done.stdout
 
 
 def compare(folder: Path, name: str, rows: int, sizes: list[int], batch: int) -> dict:
@@ -144,7 +150,7 @@ def compare(folder: Path, name: str, rows: int, sizes: list[int], batch: int) ->
     outputs = {}
     for _ in range(REPEAT):
         for key, args in commands.items():
-            seconds, outputs[key] = timed(args)
+            seconds, _, outputs[key] = timed(args)
             best[key] = min(best[key], seconds)
     hand_loss = float(outputs["hand"])
     for key in ("interpreter", "compiled"):

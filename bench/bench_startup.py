@@ -11,28 +11,14 @@ The floors beside it are processes that only import numba, or numpy, or do nothi
 from __future__ import annotations
 
 import json
-import resource
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-from bench.bench_processes import ENV
+from bench.bench_processes import timed
 
 REPEAT = 5
 GRAPH = Path(__file__).resolve().parents[1] / "sample_graphs" / "wheat_seeds.json"
 TARGET = 0.3  # seconds
-
-
-def timed(args: list[str]) -> tuple[float, float, str]:
-    """Wall and CPU seconds of one process, and its stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, check=True, env=ENV)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return wall, cpu, done.stdout
 
 
 def main() -> None:
