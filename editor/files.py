@@ -13,8 +13,8 @@ from pathlib import Path
 from PySide6 import QtCore
 
 from gradhopper.runtime.errors import GradhopperError
-from gradhopper.runtime.fileformat import load, migrate
-from gradhopper.runtime.graph import Graph, check_ports
+from gradhopper.runtime.fileformat import check_parts, load, migrate
+from gradhopper.runtime.graph import Graph
 
 MAX_RECENT = 8
 
@@ -23,16 +23,7 @@ def load_for_editing(path, registry) -> Graph:
     graph = load(path)
     migrate(graph, registry)
     try:
-        for node in graph.nodes.values():
-            if node.type in registry:
-                try:
-                    registry.get(node.type).resolve_params(node.params)
-                except GradhopperError as exc:
-                    exc.node = exc.node or node.id
-                    raise
-        for edge in graph.edges:
-            if all(graph.nodes[e.node].type in registry for e in (edge.src, edge.dst)):
-                check_ports(graph, edge.src, edge.dst, registry)
+        check_parts(graph, registry, known_only=True)
     except GradhopperError as exc:
         raise exc.in_file(path)
     return graph

@@ -256,18 +256,24 @@ def validate(graph: Graph, registry: Registry) -> None:
         _check_stop(graph, registry)
 
 
-def check_parts(graph: Graph, registry: Registry) -> None:
+def check_parts(graph: Graph, registry: Registry, known_only: bool = False) -> None:
     """Every node's type and parameters, and every wire's two ports, against the registry:
     what `validate` checks before the inputs a run needs (a cluster's inner graph has those
-    open at its boundary)."""
+    open at its boundary). With `known_only`, nodes of types not installed, and their wires,
+    are left out (the editor opens them as red nodes)."""
+    known = (lambda node_id: graph.nodes[node_id].type in registry) if known_only \
+        else (lambda node_id: True)
     for node in graph.nodes.values():
+        if not known(node.id):
+            continue
         try:
             registry.get(node.type).resolve_params(node.params)
         except GradhopperError as exc:
             exc.node = exc.node or node.id
             raise
     for edge in graph.edges:
-        check_ports(graph, edge.src, edge.dst, registry)
+        if known(edge.src.node) and known(edge.dst.node):
+            check_ports(graph, edge.src, edge.dst, registry)
 
 
 def backdrops(graph: Graph) -> list[dict]:
