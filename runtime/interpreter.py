@@ -43,6 +43,7 @@ class Interpreter:
         self.current: str | None = None  # the node running on the checked path
         self._params: dict[str, dict] = {}  # resolved parameters of the overridden nodes
         self._functions: dict[str, object] = {}
+        self._contexts: dict[str, NodeContext] = {}  # each made node's, for the files it read
         self._interrupt = False
         self._stop = False
         self._limit: int | None = None
@@ -244,6 +245,7 @@ class Interpreter:
             [p for p in call.type.inputs if not p.delayed], call.sources) if s is not None)
         ctx = NodeContext(call.node, self.params_of(call), run_seed=graph.seed,
                           base_dir=graph.base_dir, connected=connected)
+        self._contexts[call.node] = ctx
         return self._guard(call, call.type.make, [ctx])
 
     # -- the checked path -------------------------------------------------------------------
@@ -430,24 +432,31 @@ class Interpreter:
 
     # -- static values -----------------------------------------------------------------------
     def _static_value(self, call: Call, compute) -> tuple:
+        """The node's outputs from the static cache, or computed and kept there.
+
+        An entry holds the files the node read (`NodeContext.path`) and their stamps; a file
+        rewritten since is read again, and the stamps join the key its consumers see, so a
+        normalisation of a changed CSV is computed again too."""
         if self.cache is None:
             return compute()
         key = self._key(call)
-        value = self.cache.get(key)
-        if value is None:
+        entry = self.cache.get(key)
+        if entry is None or _stamps(entry[0]) != entry[1]:
             value = tuple(compute())
-            self.cache.put(key, value)
-        return value
+            ctx = self._contexts.get(call.node)
+            files = tuple(dict.fromkeys(ctx.reads)) if ctx is not None else ()
+            entry = (files, _stamps(files), value)
+            self.cache.put(key, entry)
+        for slot in call.outputs:
+            self._key_map[slot] = (key, entry[1])
+        return entry[2]
 
     def _key(self, call: Call):
         graph = self.plan.graph
         upstream = tuple(self._key_map.get(s) for s in call.inputs)
-        key = (call.node, call.type.identifier, call.type.version,
-               json.dumps(self.params_of(call), sort_keys=True), graph.seed,
-               str(graph.base_dir), upstream)
-        for slot in call.outputs:
-            self._key_map[slot] = key
-        return key
+        return (call.node, call.type.identifier, call.type.version,
+                json.dumps(self.params_of(call), sort_keys=True), graph.seed,
+                str(graph.base_dir), upstream)
 
     # -- the fast path -----------------------------------------------------------------------
     def _fast_steps(self, batches) -> None:
@@ -503,3 +512,17 @@ def _finite(value) -> bool:
     if isinstance(value, np.ndarray) and value.dtype.kind in "fc":
         return bool(np.isfinite(value).all())
     return True
+
+
+def _stamps(files: tuple) -> tuple:
+    """What tells a rewritten file from the one read: size, modification time and inode (None
+    for a file that is gone)."""
+    out = []
+    for path in files:
+        try:
+            st = path.stat()
+        except OSError:
+            out.append(None)
+        else:
+            out.append((st.st_size, st.st_mtime_ns, st.st_ino))
+    return tuple(out)

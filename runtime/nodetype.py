@@ -234,6 +234,8 @@ class NodeContext:
     run_seed: int = 0
     base_dir: Path | None = None
     connected: frozenset[str] = field(default_factory=frozenset)
+    # the files `path` resolved: the static cache re-reads a node whose files changed on disk
+    reads: list[Path] = field(default_factory=list, compare=False)
 
     def rng(self) -> np.random.Generator:
         """A generator seeded by the node's own `seed`, else by the run seed and the node id.
@@ -247,7 +249,9 @@ class NodeContext:
     def path(self, name: str) -> Path:
         """A path from the graph file, resolved against the file's folder."""
         p = Path(name)
-        return p if p.is_absolute() or self.base_dir is None else self.base_dir / p
+        p = p if p.is_absolute() or self.base_dir is None else self.base_dir / p
+        self.reads.append(p)
+        return p
 
 
 def generator_state(rng: np.random.Generator) -> np.ndarray:

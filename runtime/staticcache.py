@@ -2,8 +2,9 @@
 
 A run computes its static nodes once; a second run in the same process (the editor's re-runs,
 a sweep worker's folds) takes them from here while the node's type, parameters, seed and the
-keys of its inputs are unchanged. The key does not cover the contents of a file a node reads:
-a CSV rewritten on disk is read again only by a new process.
+keys of its inputs are unchanged, and the files it read (a CSV) have the size, modification
+time and inode they had: a CSV rewritten on disk is read again, and everything computed from it
+(runtime/interpreter.py keeps the stamps in the keys its consumers see).
 """
 from __future__ import annotations
 

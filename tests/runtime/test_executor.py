@@ -1,12 +1,18 @@
 """The executor: order, delayed edges, caching, determinism, stepping, events and errors."""
 from __future__ import annotations
 
+import json
+import os
+
 import numpy as np
 import pytest
-from helpers import run_sample, sample_plan, toy_plan, toy_registry
+from helpers import SAMPLES, run_sample, sample_plan, toy_plan, toy_registry
 
 from gradhopper.runtime.errors import NodeError, NonFiniteError, ShapeError
 from gradhopper.runtime.executor import Executor, StaticCache
+from gradhopper.runtime.fileformat import load
+from gradhopper.runtime.planner import plan
+from gradhopper.runtime.registry import default_registry
 
 
 def accumulate(registry=None, epochs=3, n=4, **params):
@@ -61,6 +67,30 @@ def test_static_nodes_are_computed_once_and_cached_while_unchanged():
     assert calls == ["c"]  # three epochs, two runs, one computation
     Executor(accumulate(registry, c={"value": 2.0}), cache=cache).run()
     assert calls == ["c", "c"]
+
+
+def test_a_csv_rewritten_between_runs_is_read_again_and_so_is_what_depends_on_it(tmp_path):
+    """The editor's second run after the person edits the CSV trains on the new rows."""
+    registry = default_registry()
+    doc = json.loads((SAMPLES / "xor.json").read_text())
+    next(n for n in doc["nodes"] if n["id"] == "xor")["params"] = {"path": "data.csv"}
+    graph_file = tmp_path / "xor.json"
+    graph_file.write_text(json.dumps(doc))
+    csv = tmp_path / "data.csv"
+
+    def trained(cache):
+        return Executor(plan(load(graph_file, registry), registry), epochs=3,
+                        cache=cache).run().state()
+
+    cache = StaticCache()
+    csv.write_text("0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    first = trained(cache)
+    assert all(np.array_equal(first[k], v) for k, v in trained(cache).items())  # cached
+    csv.write_text("0,0,1\n0,1,0\n1,0,0\n1,1,1\n")  # same size, other labels
+    os.utime(csv, ns=(1, 1))  # a stamp apart even on a file system with coarse times
+    again, fresh = trained(cache), trained(None)
+    assert all(np.array_equal(again[k], fresh[k]) for k in fresh)
+    assert not all(np.array_equal(again[k], first[k]) for k in first)
 
 
 def test_stopping_after_n_steps_and_going_on_gives_the_uninterrupted_result():
