@@ -3,8 +3,9 @@
 Bands, top to bottom (BANDS): the test pass (per-epoch twins of forward nodes, sharing their
 weights) with the data it reads; the forward pass; each layer's tensors, then their updates;
 a slider that feeds several updates; the backward pass in two rows (the deltas beneath).
-Columns, left to right: the data, two steps of it to a column (the batches beneath the split
-they read), so that it is a compact block; then the forward pass by longest path; a test node
+Columns, left to right: the data, two steps of it to a column, so that it is a compact block
+(the batches beneath the split they read, low enough in its band that their wires to the
+forward pass run under the test pass); then the forward pass by longest path; a test node
 shares its twin's column; each tensor a layer reads gets a column of its own just left of the
 layer, staggered so that their wires pass over each other, with its update beneath it; a backward
 node sits in the column of the forward node it mirrors (the loss's column less its distance
@@ -98,7 +99,7 @@ def layout(graph: Graph, registry: Registry,
     for n in sorted(graph.nodes, key=lambda m: (m in last, order[m])):
         cells[band[n], col[n]].append(n)
     lefts = _lefts(col, band, sizes, views)
-    raised = _raised(graph, band, col, cells, views)  # node -> how many lifts above its row
+    raised = _raised(graph, band, col, cells, views, shape.entries)  # node -> lifts above
 
     def place(cells: dict, nudge: dict) -> dict[str, tuple[float, float]]:
         local: dict[str, float] = {}  # each node's top, from its band's row
@@ -108,11 +109,18 @@ def layout(graph: Graph, registry: Registry,
             below.setdefault(b, 0.0)
             y = 0.0
             for n in sorted(members, key=lambda m: -raised.get(m, 0)):
+                if n in shape.entries:
+                    continue
                 local[n] = (-LIFT * raised[n] if n in raised
                             else y + drop.get(n, 0.0) + nudge.get(n, 0.0))
                 y = max(y, local[n] + sizes[n][1] + ROW_GAP)
                 above[b] = max(above[b], -local[n])
             below[b] = max(below[b], y - ROW_GAP)
+        for n in shape.entries:  # the batches beneath what their band holds from their
+            local[n] = max((local[m] + sizes[m][1] for (b, c), ms in cells.items()  # column
+                            for m in ms if b == band[n] and c >= col[n] and m in local),
+                           default=0.0) + ROW_GAP  # on: their wires run under the test pass
+            below[band[n]] = max(below[band[n]], local[n] + sizes[n][1])
         rows, y = {}, 0.0
         for b in BANDS:
             if b in below:
@@ -159,22 +167,27 @@ def _lefts(col: dict[str, int], band: dict[str, str], sizes: dict, views: set) -
     return lefts
 
 
-def _raised(graph: Graph, band: dict, col: dict, cells: dict, views: set) -> dict[str, int]:
+def _raised(graph: Graph, band: dict, col: dict, cells: dict, views: set,
+            entries: set) -> dict[str, int]:
     """The ends of each wire that would run along its band's row through the nodes between
     sit above the row, so that the wire passes over it (the targets' wire to the loss): one
-    lift above the highest node between them, shorter wires first."""
+    lift above the highest node between them, shorter wires first. The batches, beneath the
+    band above, stay where they are: only the far end of their wire is lifted."""
     members = defaultdict(list)
     for (b, c), ids in cells.items():
         members[b] += [(c, n) for n in ids]
     level: dict[str, int] = {}
-    long = [e for e in graph.edges if band[e.src.node] == band[e.dst.node] in ("test", "forward")
+    long = [e for e in graph.edges if (band[e.src.node] == band[e.dst.node] or e.src.node in
+                                       entries) and band[e.dst.node] in ("test", "forward")
             and col[e.dst.node] - col[e.src.node] > 1 and e.dst.node not in views]
     for e in sorted(long, key=lambda e: col[e.dst.node] - col[e.src.node]):
         u, v = e.src.node, e.dst.node
-        between = [level.get(n, 0) for c, n in members[band[u]] if col[u] < c < col[v]]
+        between = [level.get(n, 0) for c, n in members[band[v]] if col[u] < c < col[v]]
         if between:
             lift = max(between) + 1
-            level[u], level[v] = max(level.get(u, 0), lift), max(level.get(v, 0), lift)
+            level[v] = max(level.get(v, 0), lift)
+            if u not in entries:
+                level[u] = max(level.get(u, 0), lift)
     return level
 
 
@@ -337,6 +350,8 @@ class _Shape:
             if n in feeds_spine and any(m in feeds_test for m in self.succs[n]):
                 feeds_test.add(n)
         band = {n: "test" if n in feeds_test else "forward" for n in spine}
+        for n in self.entries:  # beneath the data they read, at the bottom of its band
+            band[n] = band[self.preds[n][0]]
         slot = {n: SLOTS * rank[n] for n in spine}
         groups, drop = defaultdict(list), {}
         for n in params:
