@@ -3,9 +3,11 @@
 Below READABLE_SCALE, NodeGraphQt's 9 pt titles shrink to a few pixels, and once a node is
 under 70 px on screen its proxy mode hides them. There a node is drawn instead as a box in its
 category colour, its title in a font scaled inversely with the zoom (TITLE_PX high on screen),
-wrapped at `_` `.` `-` and elided to the box. Its ports, port names, title item and widgets are
-made transparent, not hidden: a wire hides itself when one of its ports is hidden, and a hidden
-port name or widget would change the node's size at its next layout. Wires are still drawn.
+wrapped at `_` `.` `-`; a title the box cannot hold reaches past its sides (OVERFLOW, on a band
+in the box's colour, drawn by an item of its own) before it is elided. Its ports, port names,
+title item and widgets are made transparent, not hidden: a wire hides itself when one of its
+ports is hidden, and a hidden port name or widget would change the node's size at its next
+layout. Wires are still drawn.
 
 Cost: node items are cached in device coordinates (NodeGraphQt's ITEM_CACHE_MODE), so a zoom
 paints each node in view once (the few with widgets twice as they cross back), and a repaint at
@@ -29,6 +31,9 @@ READABLE_SCALE = 0.85  # the least zoom at which titles and port names (9 pt) ca
 SLACK = 0.02  # a view fitted to READABLE_SCALE lands up to 0.01 under it (QGraphicsView margins)
 TITLE_PX = 11  # on-screen size of a title's font when zoomed out...
 LEAST_TITLE_PX = 10  # ...or this, if TITLE_PX elides it and this shows more of it
+OVERFLOW = 40.0  # scene px a title that its box cannot hold may reach past each side of it,
+OVERFLOW_Y = 30.0  # and above and below it: under half the layout's gaps between columns and
+# between the nodes of a column (runtime.layout's COLUMN_GAP, ROW_GAP), so titles never meet
 BACKDROP_PX = 13
 PAD_EM = 0.27  # padding each side of a title, in its font's size (3 px at TITLE_PX)
 SELECTED_BORDER = (254, 207, 42)  # NodeGraphQt's
@@ -111,13 +116,22 @@ def title_lines(text: str, size: int, width: float, height: float) -> Title:
 
 
 def node_title(text: str, scale: float, width: float, height: float) -> Title:
-    """A node's title at `scale`: TITLE_PX on screen, or LEAST_TITLE_PX if that shows more."""
-    title = title_lines(text, pixel_size(TITLE_PX, scale), width, height)
-    if title.elided:
-        small = title_lines(text, pixel_size(LEAST_TITLE_PX, scale), width, height)
-        if not small.elided or len(small.lines) > len(title.lines):
-            return small
-    return title
+    """A node's title at `scale`, from its box's top left: TITLE_PX on screen, or
+    LEAST_TITLE_PX if that shows more; in the box if it fits, else reaching up to OVERFLOW
+    past each side of it and OVERFLOW_Y above and below; lines broken after `_` `.` `-` `/`
+    rather than inside a word, where that fits."""
+    best, broken = None, None
+    for dx, dy in ((0.0, 0.0), (OVERFLOW, OVERFLOW_Y)):
+        for px in (TITLE_PX, LEAST_TITLE_PX):
+            title = title_lines(text, pixel_size(px, scale), width + 2 * dx, height + 2 * dy)
+            title = title._replace(lines=tuple((x - dx, y - dy, t) for x, y, t in title.lines))
+            if not title.elided:
+                if all(_BREAKS.search(t[-1:]) for _, _, t in title.lines[:-1]):
+                    return title
+                broken = broken or title  # whole, but a word split across lines
+            elif best is None or len(title.lines) > len(best.lines):
+                best = title
+    return broken or best
 
 
 def _draw_title(painter: QtGui.QPainter, title: Title, at: QtCore.QPointF,
@@ -146,6 +160,23 @@ class ReadableNodeItem(NodeItem):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._buttons = {}  # a widget's own mouse buttons, while it takes none
+        self._title = _TitleItem(self)
+        self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+
+    def itemChange(self, change, value):
+        """The title item follows the node into (and out of) its scene, and as it moves."""
+        Change = QtWidgets.QGraphicsItem.GraphicsItemChange
+        if change == Change.ItemPositionHasChanged:
+            self._title.setPos(self.pos())
+        elif change == Change.ItemSceneHasChanged:
+            old, new = self._title.scene(), self.scene()
+            if old is not new:
+                if old is not None:
+                    old.removeItem(self._title)
+                if new is not None:
+                    new.addItem(self._title)
+                    self._title.setPos(self.pos())
+        return super().itemChange(change, value)
 
     def paint(self, painter, option, widget):
         scale = view_scale(painter)
@@ -161,9 +192,15 @@ class ReadableNodeItem(NodeItem):
         painter.setPen(_border(rgb, self.selected))
         painter.setBrush(QtGui.QColor(*rgb[:3]))
         painter.drawRoundedRect(rect.adjusted(1.0, 1.0, -1.0, -1.0), 4.0, 4.0)
-        self.drawn_title = node_title(self.name, scale, rect.width(), rect.height())
-        _draw_title(painter, self.drawn_title, rect.topLeft(), text_colour(rgb))
+        title = node_title(self.name, scale, rect.width(), rect.height())
         painter.restore()
+        if title != self.drawn_title:  # its title item draws it (on a repaint of the node
+            self.drawn_title = title  # alone, too)
+            self._title.update()
+
+    def draw_node(self):
+        super().draw_node()
+        self._title.fit()
 
     def _simplify(self, on: bool) -> None:
         """Make the parts the box stands for transparent (on) or opaque again; a node that
@@ -181,6 +218,58 @@ class ReadableNodeItem(NodeItem):
                 self._buttons[widget] = self._buttons.get(widget, widget.acceptedMouseButtons())
             widget.setAcceptedMouseButtons(
                 _NOTHING if on else self._buttons.pop(widget, widget.acceptedMouseButtons()))
+
+
+class _TitleItem(QtWidgets.QGraphicsItem):
+    """A zoomed-out node's title, drawn over the node and up to OVERFLOW past its sides (the
+    node's own paint is cached in, and clipped to, its box): where the title leaves the box it
+    sits on a band in the node's colour. Not the node's child, so that the node's bounding
+    rectangle with its children (what a fit or a backdrop goes round) stays its own; it takes
+    no clicks, hovers or room in item lookups."""
+
+    def __init__(self, node: ReadableNodeItem):
+        super().__init__()
+        self.node = node
+        self._rect = QtCore.QRectF()
+        self.setZValue(node.zValue() + 2)  # over the nodes, a selected one too
+        self.setAcceptedMouseButtons(_NOTHING)
+        self.setAcceptHoverEvents(False)
+
+    def fit(self) -> None:
+        """Follow the node's size (its layout calls this)."""
+        rect = self.node.boundingRect().adjusted(-OVERFLOW, -OVERFLOW_Y, OVERFLOW, OVERFLOW_Y)
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return self._rect
+
+    def shape(self) -> QtGui.QPainterPath:
+        return QtGui.QPainterPath()
+
+    def paint(self, painter, option, widget):
+        node = self.node
+        title = node.drawn_title
+        if title is None or not node.isVisible() or view_scale(painter) >= READABLE_SCALE - SLACK:
+            return
+        box = node.boundingRect()
+        font = title_font(title.pixel_size)
+        metrics = QtGui.QFontMetricsF(font)
+        rgb = node.color
+        painter.save()
+        pad = PAD_EM * title.pixel_size
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(QtGui.QColor(*rgb[:3]))
+        for x, y, text in title.lines:
+            width = metrics.horizontalAdvance(text)
+            if x < pad or x + width > box.width() - pad or y - metrics.ascent() < 0 \
+                    or y + metrics.descent() > box.height():  # past the box: a band behind it
+                painter.drawRoundedRect(QtCore.QRectF(
+                    box.left() + x - pad, box.top() + y - metrics.ascent() - pad / 2,
+                    width + 2 * pad, metrics.height() + pad), 3.0, 3.0)
+        _draw_title(painter, title, box.topLeft(), text_colour(rgb))
+        painter.restore()
 
 
 _backdrop_paint = BackdropNodeItem.paint

@@ -3,14 +3,18 @@
 Bands, top to bottom (BANDS): the test pass (per-epoch twins of forward nodes, sharing their
 weights) with the data it reads; the forward pass; each layer's tensors, then their updates;
 a slider that feeds several updates; the backward pass in two rows (the deltas beneath).
-Columns, left to right: the data, then the forward pass by longest path; a test node shares
-its twin's column; each tensor a layer reads gets a column of its own just left of the layer,
-staggered so that their wires pass over each other, with its update beneath it; a backward
+Columns, left to right: the data, two steps of it to a column, so that it is a compact block
+(the batches beneath the split they read, low enough in its band that their wires to the
+forward pass run under the test pass); then the forward pass by longest path; a test node
+shares its twin's column; each tensor a layer reads gets a column of its own just left of the
+layer, staggered so that their wires pass over each other, with its update beneath it; a backward
 node sits in the column of the forward node it mirrors (the loss's column less its distance
 from the loss; where the loss gives the output layer's dL/dz itself, what it feeds other than
 a delta counts two steps away, as if behind a delta under the output activation), so the
 backward pass runs right to left beneath, and a gradient under the update it feeds; a view
-goes just right of what it shows. A wire that would run along a row through the nodes between
+goes just right of what it shows. A column of views only, and a slider beneath the updates,
+take no width of their own: they hang past their column, and only the later nodes of their
+own band start right of them. A wire that would run along a row through the nodes between
 its ends gets its ends lifted above the row (the targets' wire to the loss, the logits' wire
 from the output sum), one level above whatever it passes.
 
@@ -91,16 +95,11 @@ def layout(graph: Graph, registry: Registry,
     sizes = {n: size(node, shape.types.get(n)) for n, node in graph.nodes.items()}
     cells: dict[tuple[str, int], list[str]] = defaultdict(list)
     views = {n for n, t in shape.types.items() if t and t.role == "view"}
-    for n in sorted(graph.nodes, key=lambda m: (m in views, order[m])):  # views last
+    last = views | shape.entries  # views and the batches last in their cells
+    for n in sorted(graph.nodes, key=lambda m: (m in last, order[m])):
         cells[band[n], col[n]].append(n)
-    widths = [0.0] * len(columns)
-    for n, c in col.items():
-        widths[c] = max(widths[c], sizes[n][0])
-    lefts, x = [], 0.0
-    for w in widths:
-        lefts.append(x)
-        x += w + COLUMN_GAP
-    raised = _raised(graph, band, col, cells, views)  # node -> how many lifts above its row
+    lefts = _lefts(col, band, sizes, views)
+    raised = _raised(graph, band, col, cells, views, shape.entries)  # node -> lifts above
 
     def place(cells: dict, nudge: dict) -> dict[str, tuple[float, float]]:
         local: dict[str, float] = {}  # each node's top, from its band's row
@@ -110,11 +109,18 @@ def layout(graph: Graph, registry: Registry,
             below.setdefault(b, 0.0)
             y = 0.0
             for n in sorted(members, key=lambda m: -raised.get(m, 0)):
+                if n in shape.entries:
+                    continue
                 local[n] = (-LIFT * raised[n] if n in raised
                             else y + drop.get(n, 0.0) + nudge.get(n, 0.0))
                 y = max(y, local[n] + sizes[n][1] + ROW_GAP)
                 above[b] = max(above[b], -local[n])
             below[b] = max(below[b], y - ROW_GAP)
+        for n in shape.entries:  # the batches beneath what their band holds from their
+            local[n] = max((local[m] + sizes[m][1] for (b, c), ms in cells.items()  # column
+                            for m in ms if b == band[n] and c >= col[n] and m in local),
+                           default=0.0) + ROW_GAP  # on: their wires run under the test pass
+            below[band[n]] = max(below[band[n]], local[n] + sizes[n][1])
         rows, y = {}, 0.0
         for b in BANDS:
             if b in below:
@@ -139,22 +145,49 @@ def apply_layout(graph: Graph, registry: Registry, size: Size = node_size) -> di
     return pos
 
 
-def _raised(graph: Graph, band: dict, col: dict, cells: dict, views: set) -> dict[str, int]:
+def _lefts(col: dict[str, int], band: dict[str, str], sizes: dict, views: set) -> list[float]:
+    """Each column's left edge. A column is as wide as its widest node, but for a slider
+    beneath the updates (alone in its band) and a column of views only: those hang past their
+    column, and only the later nodes of their own bands start right of them."""
+    members: dict[int, list[str]] = defaultdict(list)
+    for n, c in col.items():
+        members[c].append(n)
+    reach: dict[str, float] = {}  # band -> the right edge of the views hanging in it
+    lefts, x = [], 0.0
+    for c in range(len(members)):
+        left = max([x] + [reach[band[n]] + COLUMN_GAP for n in members[c] if band[n] in reach])
+        lefts.append(left)
+        if all(n in views for n in members[c]):
+            for n in members[c]:
+                reach[band[n]] = max(reach.get(band[n], 0.0), left + sizes[n][0])
+            x = left
+        else:
+            x = left + max((sizes[n][0] for n in members[c] if band[n] != "setting"),
+                           default=0.0) + COLUMN_GAP
+    return lefts
+
+
+def _raised(graph: Graph, band: dict, col: dict, cells: dict, views: set,
+            entries: set) -> dict[str, int]:
     """The ends of each wire that would run along its band's row through the nodes between
     sit above the row, so that the wire passes over it (the targets' wire to the loss): one
-    lift above the highest node between them, shorter wires first."""
+    lift above the highest node between them, shorter wires first. The batches, beneath the
+    band above, stay where they are: only the far end of their wire is lifted."""
     members = defaultdict(list)
     for (b, c), ids in cells.items():
         members[b] += [(c, n) for n in ids]
     level: dict[str, int] = {}
-    long = [e for e in graph.edges if band[e.src.node] == band[e.dst.node] in ("test", "forward")
+    long = [e for e in graph.edges if (band[e.src.node] == band[e.dst.node] or e.src.node in
+                                       entries) and band[e.dst.node] in ("test", "forward")
             and col[e.dst.node] - col[e.src.node] > 1 and e.dst.node not in views]
     for e in sorted(long, key=lambda e: col[e.dst.node] - col[e.src.node]):
         u, v = e.src.node, e.dst.node
-        between = [level.get(n, 0) for c, n in members[band[u]] if col[u] < c < col[v]]
+        between = [level.get(n, 0) for c, n in members[band[v]] if col[u] < c < col[v]]
         if between:
             lift = max(between) + 1
-            level[u], level[v] = max(level.get(u, 0), lift), max(level.get(v, 0), lift)
+            level[v] = max(level.get(v, 0), lift)
+            if u not in entries:
+                level[u] = max(level.get(u, 0), lift)
     return level
 
 
@@ -294,9 +327,19 @@ class _Shape:
         settings = {n for n in order if rate[n] in ("static", "state")} - feeds_spine - params
         spine = [n for n in order if n not in placed_later and n not in settings]
         twins = self._twins(test)
+        data = {n for n in spine if rate[n] in ("static", "state")}
+        self.entries = {n for n in spine if rate[n] == "step"  # the batches: in the column
+                        and len(set(self.preds[n])) == 1  # of the one data node they read
+                        and set(self.preds[n]) <= data}  # (the split), beneath it
         rank: dict[str, int] = {}
         per_epoch = [n for n in spine if rate[n] == "epoch"]  # after the rest: twins first
+        steps: dict[str, int] = {}  # the data's own longest paths, two to a column, so
         for n in [n for n in spine if rate[n] != "epoch"] + per_epoch:
+            if n in data or n in self.entries:  # that the data is a compact block
+                steps[n] = max((steps[p] + (n not in self.entries) for p in self.preds[n]
+                                if p in steps), default=0)
+                rank[n] = steps[n] // 2
+                continue
             r = max((rank[p] + 1 for p in self.preds[n] if p in rank), default=0)
             rank[n] = max(r, rank[twins[n]]) if n in twins else r
         for n in spine:  # a source sits just left of its first reader, data at the far left
@@ -307,6 +350,8 @@ class _Shape:
             if n in feeds_spine and any(m in feeds_test for m in self.succs[n]):
                 feeds_test.add(n)
         band = {n: "test" if n in feeds_test else "forward" for n in spine}
+        for n in self.entries:  # beneath the data they read, at the bottom of its band
+            band[n] = band[self.preds[n][0]]
         slot = {n: SLOTS * rank[n] for n in spine}
         groups, drop = defaultdict(list), {}
         for n in params:
@@ -350,8 +395,8 @@ class _Shape:
                 many = len(fed) > 1 and all(m in updates for m in fed)
                 first = fed[0] if fed else None
                 slot[n] = slot[first] - 1 if first else 0
-                if many:  # a column of its own before the first reader's layer
-                    slot[n] = SLOTS * -(-slot[first] // SLOTS) - 0.5
+                if many:  # in the column just before the first reader's layer, past
+                    slot[n] = SLOTS * -(-slot[first] // SLOTS) - 1  # whose width it hangs
                 band[n] = "setting" if many else band[first] if first else "forward"
         for n in views:
             shown = [p for p in self.preds[n] if p in slot]
@@ -362,8 +407,8 @@ class _Shape:
                 drop[n] = STAGGER * SLOTS
             if sum(rate[p] == "step" for p in shown if p in spine) > 1:  # a whole pass (the
                 slot[n] = max(slot[m] for m in spine) + 0.5  # network): right of it all,
-                band[n] = "forward"  # beneath its row's views
-                drop[n] = 2 * LIFT
+                band[n] = "forward"  # beneath its row's views, 4 lifts down (at 2 or 3 the
+                drop[n] = 4 * LIFT  # batches' wire to xor's view.network ran through a node)
         return band, slot, drop
 
     def _steps(self, p: str, n: str, losses: list[str]) -> int:

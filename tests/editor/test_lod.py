@@ -43,7 +43,7 @@ def bright_pixels(image: QtGui.QImage, rect: QtCore.QRect, colour: QtGui.QColor)
     return count
 
 
-def test_at_fit_all_every_title_is_drawn_at_least_10_px_high_and_can_be_seen(window, qtbot):
+def test_at_fit_all_every_title_is_drawn_whole_at_least_10_px_high_and_can_be_seen(window, qtbot):
     scale = fit_all(window, qtbot)
     viewer = window.canvas.viewer
     image = viewer.viewport().grab().toImage()
@@ -53,7 +53,7 @@ def test_at_fit_all_every_title_is_drawn_at_least_10_px_high_and_can_be_seen(win
         assert title is not None, node_id
         assert title.pixel_size * scale >= 10, node_id
         text = shown(title)
-        assert node_id.startswith(text.rstrip(ELLIPSIS)) and len(text) >= 2 or text == node_id
+        assert text == node_id  # whole, in the box or past its sides
         on_screen = viewer.mapFromScene(item.sceneBoundingRect()).boundingRect()
         glyphs = bright_pixels(image, on_screen.adjusted(3, 3, -3, -3),
                                lod.text_colour(item.color))
@@ -135,3 +135,24 @@ def test_a_title_wraps_after_underscores_and_elides_what_does_not_fit(qapp):
     for text, scale in (("", 0.5), ("x" * 200, 0.5), ("x" * 200, 0.01)):  # no exception: one
         title = lod.node_title(text, scale, 160.0, 60.0)      # raised in a paint is a crash
         assert title.lines and all(len(text) < 30 for _, _, text in title.lines)
+
+
+def test_a_title_past_its_box_follows_its_node_and_leaves_with_it(window, qtbot):
+    """The title that reaches past a box is drawn by an item of its own, not the node's child
+    (a fit and a backdrop go round the node's own rectangle): it moves and goes with it."""
+    fit_all(window, qtbot)
+    canvas = window.canvas
+    item = canvas.views["output_gradient"].view
+    title = item._title
+    assert title.scene() is item.scene()
+    assert title not in item.childItems() and title.parentItem() is None
+    drawn = item.drawn_title  # past the box: to its left, or above it
+    ascent = QtGui.QFontMetricsF(lod.title_font(drawn.pixel_size)).ascent()
+    assert drawn.lines[0][0] < 0 or drawn.lines[0][1] - ascent < 0
+    x, y = item.xy_pos
+    item.xy_pos = [x + 40.0, y + 10.0]
+    assert title.pos() == item.pos()
+    assert canvas.viewer.scene().items(item.sceneBoundingRect().center())[0] is not title
+    scene = item.scene()
+    scene.removeItem(item)
+    assert title.scene() is None
