@@ -39,7 +39,7 @@ from typing import Callable
 from .errors import GradhopperError
 from .graph import Graph, Node
 from .nodetype import NodeType
-from .planner import _rates, _topological
+from .planner import rates, topological
 from .layout_refine import REFINE_NODES, Drawing, refine
 from .registry import Registry
 
@@ -269,8 +269,8 @@ class _Shape:
         if every node were static, in the order its edges allow."""
         try:
             if all(self.types.values()):
-                order = _topological(self.graph, self.live)
-                return order, _rates(self.graph, self.types, order, self.live, self.delayed)
+                order = topological(self.graph, self.live)
+                return order, rates(self.graph, self.types, order, self.live, self.delayed)
         except GradhopperError:
             pass
         seen, order = set(), []

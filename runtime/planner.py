@@ -94,8 +94,8 @@ class Plan:
 
     def input_rate(self, call: Call) -> str:
         """The fastest rate among a node's inputs (for a reduction: when it adds)."""
-        rates = [self.rate[s.node] for s in call.sources if s is not None]
-        return "step" if "step" in rates else "epoch"
+        source_rates = [self.rate[s.node] for s in call.sources if s is not None]
+        return "step" if "step" in source_rates else "epoch"
 
     def views(self) -> list[Call]:
         return [self.calls[n] for n in self.order if self.calls[n].role == "view"]
@@ -128,8 +128,8 @@ def _plan(graph: Graph, registry: Registry) -> Plan:
     is_delayed = [types[e.dst.node].input(e.dst.port).delayed for e in graph.edges]
     delayed = [e for e, d in zip(graph.edges, is_delayed) if d]  # lists: an edge's unknown
     live = [e for e, d in zip(graph.edges, is_delayed) if not d]  # keys may not be hashable
-    order = _topological(graph, live)
-    rate = _rates(graph, types, order, live, delayed)
+    order = topological(graph, live)
+    rate = rates(graph, types, order, live, delayed)
     slots = {Endpoint(n, p.name): 0 for n in order for p in types[n].outputs}
     for i, end in enumerate(slots, start=1):
         slots[end] = i
@@ -160,7 +160,9 @@ def _source(graph: Graph, dst: Endpoint) -> Endpoint | None:
     return edge.src if edge is not None else None
 
 
-def _topological(graph: Graph, edges) -> list[str]:
+def topological(graph: Graph, edges) -> list[str]:
+    """The nodes in an order where each follows its inputs along `edges` (Kahn's), or a
+    CycleError naming one cycle."""
     indegree = {n: 0 for n in graph.nodes}
     consumers: dict[str, list[str]] = {n: [] for n in graph.nodes}
     for e in edges:
@@ -201,7 +203,9 @@ def _find_cycle(indegree: dict[str, int], edges) -> list[str]:
     return cycle + [cycle[0]]
 
 
-def _rates(graph, types, order, live, delayed) -> dict[str, str]:
+def rates(graph, types, order, live, delayed) -> dict[str, str]:
+    """Each node's rate (static, step or epoch) from its role and what feeds it; the layout
+    groups nodes by it too."""
     inputs: dict[str, list[str]] = {n: [] for n in order}
     consumers: dict[str, list[str]] = {n: [] for n in order}
     for e in live:
