@@ -42,6 +42,8 @@ class Canvas(QtCore.QObject):
     selection_changed = QtCore.Signal(list)  # our node ids
     file_dropped = QtCore.Signal(str)
     built = QtCore.Signal()  # every node, wire and backdrop of the graph shown is in the scene
+    painted = QtCore.Signal()  # the graph shown has had its first paint (or cannot have one)
+    build_failed = QtCore.Signal(str)  # an idle-time build raised: the old graph is back
 
     def __init__(self, registry, undo_stack: QtGui.QUndoStack, parent=None):
         super().__init__(parent)
@@ -57,8 +59,12 @@ class Canvas(QtCore.QObject):
         self._sliders: dict[str, SliderWidget] = {}
         self._shown: dict[str, ValueWidget] = {}
         self.backdrops: list = []
-        self._idle = opening.IdleBuild(self._build_nodes, self._built, self)
+        self._idle = opening.IdleBuild(self._build_nodes, self._built, self._build_broke, self)
         self._start: QtCore.QRectF | None = None  # the first view of a graph built lazily
+        self._previous: Graph | None = None  # shown again if the idle-time build fails
+        self._unpainted = False  # set_graph done, its first paint not yet
+        self._after_paint = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._after_paint.timeout.connect(self._first_painted)
         self.executor = lambda: None  # set by the window: the run whose values tooltips show
         self.debugger = lambda: None  # ...and its debugger, which knows which values are stale
         self.port_menu = lambda end, menu: None  # adds to a port's or a wire's context menu
@@ -95,17 +101,51 @@ class Canvas(QtCore.QObject):
         self._idle.finish()
 
     def set_graph(self, graph: Graph) -> None:
-        """Show `graph`, or, if its scene cannot be built, raise with the old one back in place."""
+        """Show `graph`, or, if its scene cannot be built, raise with the old one back in place.
+        A big graph's build goes on in idle time after the first paint; if that fails, the old
+        graph comes back and build_failed says why."""
         old = self.graph
         try:
             self._build(graph)
         except Exception:
             self._build(old)
             raise
-        if graph.nodes:
-            QtCore.QTimer.singleShot(0, self.show_start)
+        self._previous = old if self._idle.active else None
+        self._show()
+
+    def _show(self) -> None:
+        """The open's view (queued: after the window's layout), then, after the first paint of
+        that view, the idle-time build and `painted`."""
+        self._after_paint.stop()
+        self._unpainted = False
+        if self.graph is not None and self.graph.nodes:
+            QtCore.QTimer.singleShot(0, self._open_view)
         else:
             self.viewer.reset_zoom()
+            self._await_paint()
+
+    def _open_view(self) -> None:
+        self.show_start()
+        self._await_paint()
+
+    def _await_paint(self) -> None:
+        self._unpainted = True
+        if not self.viewer.viewport().isVisible():  # no paint to wait for
+            self._after_paint.start()
+
+    def _first_painted(self) -> None:
+        self._unpainted = False
+        self._idle.go()
+        self.painted.emit()
+
+    def _build_broke(self, exc: Exception) -> None:
+        """An idle-time slice raised: show the graph that was there before (all or nothing)."""
+        graph, old = self.graph, self._previous
+        self._previous = None
+        self._build(old)
+        self._show()
+        where = graph.path or graph.name
+        self.build_failed.emit(f"{where}: {type(exc).__name__}: {exc}")
 
     def _build(self, graph: Graph | None) -> None:
         self._idle.stop()
@@ -132,7 +172,7 @@ class Canvas(QtCore.QObject):
         else:
             self._start, first, rest = lazy
             self._build_nodes(first)
-            self._idle.start(rest)
+            self._idle.queue(rest)
 
     def _build_nodes(self, ids: list[str]) -> None:
         """Add the views of the graph's nodes `ids` that have none yet, and the wires that join
@@ -163,6 +203,7 @@ class Canvas(QtCore.QObject):
         self._build_nodes([n for n in self.graph.nodes if n not in self._views])
         with opening.building(self.ng):
             self._build_backdrops()
+        self._previous = None
         self.built.emit()
 
     def _place(self, nodes: list[Node]) -> None:
@@ -299,7 +340,10 @@ class Canvas(QtCore.QObject):
 
     # -- following the graph ---------------------------------------------------------------------
     def _on_graph(self, kind: str, data: dict) -> None:
+        graph = self.graph
         self.finish_build()
+        if self.graph is not graph:  # the build failed: the old graph is back
+            return
         if kind == "node_added":
             self._add_view(data["node"])
         elif kind == "node_removed":
@@ -633,7 +677,10 @@ class Canvas(QtCore.QObject):
 
     def eventFilter(self, obj, event) -> bool:
         kind = event.type()
-        if kind == QtCore.QEvent.Type.FocusIn:
+        if kind == QtCore.QEvent.Type.Paint and self._unpainted and obj is self.viewer.viewport():
+            self._unpainted = False
+            self._after_paint.start()  # after this paint: the idle build and the docks
+        elif kind == QtCore.QEvent.Type.FocusIn:
             self.reset_modifiers()
         elif kind == QtCore.QEvent.Type.MouseButtonPress:
             mods = event.modifiers()  # the truth, whatever key releases the viewer missed
