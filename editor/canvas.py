@@ -309,7 +309,7 @@ class Canvas(QtCore.QObject):
         src, dst = self._views[edge.src.node], self._views[edge.dst.node]
         out = src.outputs().get(edge.src.port) or src.add_output(edge.src.port)
         inp = dst.inputs().get(edge.dst.port) or dst.add_input(edge.dst.port)
-        out.connect_to(inp, push_undo=False, emit_signal=False)
+        opening.join(self.viewer, out, inp)
         nt = self.node_type(self.graph.nodes[edge.dst.node])
         if nt is not None and nt.input(edge.dst.port).delayed:
             self._style_delayed(inp)

@@ -117,6 +117,19 @@ class IdleBuild(QtCore.QObject):
             self._failed(exc)
 
 
+def join(viewer, out, inp) -> None:
+    """Wire the output port `out` to the free input `inp`: what Port.connect_to(push_undo=False,
+    emit_signal=False) does for a wire our graph has already checked, without its per-wire
+    checks (accept/reject lists, locks, acyclic) and two undo commands made to be run once."""
+    if inp in out.connected_ports():
+        return
+    out.model.connected_ports[inp.node().id].append(inp.name())
+    inp.model.connected_ports[out.node().id].append(out.name())
+    viewer.establish_connection(out.view, inp.view)
+    out.view.update()
+    inp.view.update()
+
+
 def union(items) -> QtCore.QRectF:
     """The scene rectangle round `items` and their children: what NodeGraphQt's _combined_rect
     gives, without the item group it builds and destroys for it."""
