@@ -223,7 +223,9 @@ def main() -> None:
         print(f"seeds sample, {EPOCHS} epochs: headless {headless:.3f} s, editor open "
               f"{seconds:.3f} s")
         print(f"editor speed / headless speed: {headless / seconds:.2f}  (target >= 0.70)")
-        print(f"longest event-loop stall during a run: {stall * 1000:.1f} ms  (target < 50 ms)")
+        print(f"longest event-loop stall during a run: {stall * 1000:.1f} ms  (target < 50 ms; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: a gap is "
+              "often another process's turn)")
         fast_runs(window, registry)
         window.shutdown()
         window.close()
