@@ -137,10 +137,11 @@ def big_graph(path: Path, copies: int = OPEN_COPIES) -> int:
 
 
 def open_ratio(window, registry) -> None:
-    """Opening a big graph in an empty editor (read, first view built, shown and painted)
-    against reading and planning it headless: best of three each, in this run. The rest of
-    the scene is built in idle-time slices after that paint (editor/opening.py); the time until
-    it is all there is given too, and a build that never finishes fails the bench."""
+    """Opening a big graph in an empty editor (read, first view built and painted, in the event
+    loop as a user's open goes) against reading and planning it headless: best of three each,
+    in this run. The rest of the scene is built in idle-time slices after that paint, and the
+    docks filled (editor/opening.py); the time until it is all there is given too, against the
+    same headless time, and a build that never finishes fails the bench."""
     from PySide6 import QtCore, QtWidgets
 
     from gradhopper.runtime.fileformat import load
@@ -160,27 +161,39 @@ def open_ratio(window, registry) -> None:
             window.new_graph(ask=False)  # from an empty canvas, as a fresh window opens it
             app.processEvents()
             loop = QtCore.QEventLoop()
-            canvas.built.connect(loop.quit)
+            marks: dict[str, tuple[float, float]] = {}
+
+            def mark(what: str) -> None:
+                marks[what] = (time.perf_counter() - start, time.process_time() - cpu)
+                if len(marks) == 2:
+                    loop.quit()
+
+            def painted() -> None:
+                mark("painted")
+
+            def built() -> None:
+                QtCore.QTimer.singleShot(0, lambda: mark("whole"))  # after the docks' fill
+
+            canvas.painted.connect(painted)
+            canvas.built.connect(built)
+            QtCore.QTimer.singleShot(60_000, loop.quit)
             start, cpu = time.perf_counter(), time.process_time()
             assert window.open_file(path)
-            app.processEvents()  # the view's fit, queued by the open
-            canvas.viewer.viewport().repaint()
-            editor = min(editor, time.perf_counter() - start)
-            editor_cpu = min(editor_cpu, time.process_time() - cpu)
-            if not canvas.complete():
-                QtCore.QTimer.singleShot(60_000, loop.quit)
-                loop.exec()
-            canvas.built.disconnect(loop.quit)
-            assert canvas.complete() and len(canvas._views) == count, "the build never finished"
-            whole = min(whole, time.perf_counter() - start)
-            whole_cpu = min(whole_cpu, time.process_time() - cpu)
+            loop.exec()
+            canvas.painted.disconnect(painted)
+            canvas.built.disconnect(built)
+            assert len(marks) == 2 and canvas.complete() and len(canvas._views) == count, \
+                "the first paint or the build never came"
+            editor, editor_cpu = min(editor, marks["painted"][0]), min(editor_cpu,
+                                                                      marks["painted"][1])
+            whole, whole_cpu = min(whole, marks["whole"][0]), min(whole_cpu, marks["whole"][1])
     print(f"open a {count}-node graph: headless load + plan {headless:.3f} s, editor, to the "
           f"first view painted {editor:.3f} s, ratio {editor / headless:.1f}  (target <= 3)")
     # CPU time: what a machine shared with other jobs still measures fairly
     print(f"  in CPU time: headless {headless_cpu:.3f} s, editor {editor_cpu:.3f} s, ratio "
           f"{editor_cpu / headless_cpu:.1f}")
-    print(f"  until every node is built (idle time): {whole:.3f} s, {whole_cpu:.3f} s CPU, "
-          f"ratio {whole_cpu / headless_cpu:.1f}")
+    print(f"  until every node is built and the docks filled (idle time): {whole:.3f} s, ratio "
+          f"{whole / headless:.1f}; {whole_cpu:.3f} s CPU, ratio {whole_cpu / headless_cpu:.1f}")
 
 
 def main() -> None:
@@ -210,7 +223,9 @@ def main() -> None:
         print(f"seeds sample, {EPOCHS} epochs: headless {headless:.3f} s, editor open "
               f"{seconds:.3f} s")
         print(f"editor speed / headless speed: {headless / seconds:.2f}  (target >= 0.70)")
-        print(f"longest event-loop stall during a run: {stall * 1000:.1f} ms  (target < 50 ms)")
+        print(f"longest event-loop stall during a run: {stall * 1000:.1f} ms  (target < 50 ms; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: a gap is "
+              "often another process's turn)")
         fast_runs(window, registry)
         window.shutdown()
         window.close()

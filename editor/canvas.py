@@ -7,32 +7,29 @@ scene through those same events. NodeGraphQt's own undo stack is kept empty (tra
 """
 from __future__ import annotations
 
-import math
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradhopper.runtime import fileformat
 from gradhopper.runtime.clusters import is_cluster
-from gradhopper.runtime.errors import GradhopperError
-from gradhopper.runtime.graph import Edge, Endpoint, Graph, Node, check_ports
+from gradhopper.runtime.graph import Edge, Endpoint, Graph, Node
 
 from . import clipboard, commands
 from . import clusters as cluster_view
 from . import opening
 from .compat import NodeItem, PipeItem, PortItem, new_node_graph
-from .nodes_view import (DELAYED_COLOUR, GradNode, SliderWidget, StatusFrame, ValueWidget,
-                         category_colour, dress, embed)
-from . import values
+from .nodes_view import (DELAYED_COLOUR, SLIDER_PARAMS, GradNode, SliderWidget, StatusFrame,
+                         ValueWidget, category_colour, dress, embed, slider_params)
+from . import hover, wiring
+from .backdrops import PAD as BACKDROP_PAD, Backdrops
 from .diagnosis import Diagnosis
 from .lod import READABLE_SCALE
 from .plots import REDRAW_S
 from .thumbnails import Thumbnails
-from .values import describe, read
 
 TYPE_MIME = "application/x-gradhopper-type"
 DELAYED_WIRE = ((*DELAYED_COLOUR, 255), 1)  # colour, NodeGraphQt's PipeEnum.DRAW_TYPE_DASHED
 MARGIN = 30.0  # scene px of canvas shown round a fitted graph
-BACKDROP_PAD = 40.0  # scene px round a backdrop's members, as NodeGraphQt pads them
 NEW_NODE_STEP = 80.0  # a new node placed where another already is goes this far down
 START_PAD = 10.0  # scene px left of and above a node's position that its frame and ports take
 
@@ -42,6 +39,8 @@ class Canvas(QtCore.QObject):
     selection_changed = QtCore.Signal(list)  # our node ids
     file_dropped = QtCore.Signal(str)
     built = QtCore.Signal()  # every node, wire and backdrop of the graph shown is in the scene
+    painted = QtCore.Signal()  # the graph shown has had its first paint (or cannot have one)
+    build_failed = QtCore.Signal(str)  # an idle-time build raised: the old graph is back
 
     def __init__(self, registry, undo_stack: QtGui.QUndoStack, parent=None):
         super().__init__(parent)
@@ -56,9 +55,13 @@ class Canvas(QtCore.QObject):
         self._frames: dict[str, StatusFrame] = {}
         self._sliders: dict[str, SliderWidget] = {}
         self._shown: dict[str, ValueWidget] = {}
-        self.backdrops: list = []
-        self._idle = opening.IdleBuild(self._build_nodes, self._built, self)
+        self._backdrops = Backdrops(self.ng)
+        self._idle = opening.IdleBuild(self._build_nodes, self._built, self._build_broke, self)
         self._start: QtCore.QRectF | None = None  # the first view of a graph built lazily
+        self._previous: Graph | None = None  # shown again if the idle-time build fails
+        self._unpainted = False  # set_graph done, its first paint not yet
+        self._after_paint = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._after_paint.timeout.connect(self._first_painted)
         self.executor = lambda: None  # set by the window: the run whose values tooltips show
         self.debugger = lambda: None  # ...and its debugger, which knows which values are stale
         self.port_menu = lambda end, menu: None  # adds to a port's or a wire's context menu
@@ -69,11 +72,12 @@ class Canvas(QtCore.QObject):
         self._watch.timeout.connect(self.watch_run)
         self._watch.start()
         v = self.viewer
-        v.connection_changed.connect(self._connection_changed)
-        v.connection_sliced.connect(lambda pairs: self._connection_changed(pairs, []))
+        self.wires = wiring.WireGestures(self)
+        v.connection_changed.connect(self.wires.changed)
+        v.connection_sliced.connect(lambda pairs: self.wires.changed(pairs, []))
         v.moved_nodes.connect(self._nodes_moved)
         v.data_dropped.connect(self._dropped)
-        v._validate_accept_connection = self._accept
+        v._validate_accept_connection = self.wires.accept
         self.ng.node_selection_changed.connect(lambda *_: self.selection_changed.emit(
             self.selected_ids()))
         v.viewport().installEventFilter(self)
@@ -95,17 +99,51 @@ class Canvas(QtCore.QObject):
         self._idle.finish()
 
     def set_graph(self, graph: Graph) -> None:
-        """Show `graph`, or, if its scene cannot be built, raise with the old one back in place."""
+        """Show `graph`, or, if its scene cannot be built, raise with the old one back in place.
+        A big graph's build goes on in idle time after the first paint; if that fails, the old
+        graph comes back and build_failed says why."""
         old = self.graph
         try:
             self._build(graph)
         except Exception:
             self._build(old)
             raise
-        if graph.nodes:
-            QtCore.QTimer.singleShot(0, self.show_start)
+        self._previous = old if self._idle.active else None
+        self._show()
+
+    def _show(self) -> None:
+        """The open's view (queued: after the window's layout), then, after the first paint of
+        that view, the idle-time build and `painted`."""
+        self._after_paint.stop()
+        self._unpainted = False
+        if self.graph is not None and self.graph.nodes:
+            QtCore.QTimer.singleShot(0, self._open_view)
         else:
             self.viewer.reset_zoom()
+            self._await_paint()
+
+    def _open_view(self) -> None:
+        self.show_start()
+        self._await_paint()
+
+    def _await_paint(self) -> None:
+        self._unpainted = True
+        if not self.viewer.viewport().isVisible():  # no paint to wait for
+            self._after_paint.start()
+
+    def _first_painted(self) -> None:
+        self._unpainted = False
+        self._idle.go()
+        self.painted.emit()
+
+    def _build_broke(self, exc: Exception) -> None:
+        """An idle-time slice raised: show the graph that was there before (all or nothing)."""
+        graph, old = self.graph, self._previous
+        self._previous = None
+        self._build(old)
+        self._show()
+        where = graph.path or graph.name
+        self.build_failed.emit(f"{where}: {type(exc).__name__}: {exc}")
 
     def _build(self, graph: Graph | None) -> None:
         self._idle.stop()
@@ -117,7 +155,8 @@ class Canvas(QtCore.QObject):
         self.ng.undo_stack().clear()
         self._views.clear(), self._frames.clear(), self._sliders.clear(), self._shown.clear()
         self.thumbnails.clear(), self.diagnosis.clear()
-        self.backdrops, self._start = [], None
+        self._backdrops.clear()
+        self._start = None
         if graph is None:
             return
         self.graph = graph
@@ -132,7 +171,7 @@ class Canvas(QtCore.QObject):
         else:
             self._start, first, rest = lazy
             self._build_nodes(first)
-            self._idle.start(rest)
+            self._idle.queue(rest)
 
     def _build_nodes(self, ids: list[str]) -> None:
         """Add the views of the graph's nodes `ids` that have none yet, and the wires that join
@@ -163,6 +202,7 @@ class Canvas(QtCore.QObject):
         self._build_nodes([n for n in self.graph.nodes if n not in self._views])
         with opening.building(self.ng):
             self._build_backdrops()
+        self._previous = None
         self.built.emit()
 
     def _place(self, nodes: list[Node]) -> None:
@@ -228,7 +268,7 @@ class Canvas(QtCore.QObject):
         v._cursor_text.setVisible(False)
 
     def node_type(self, node: Node):
-        return self.registry.get(node.type) if node.type in self.registry else None
+        return wiring.node_type(self.registry, node)
 
     def _ports(self, node: Node):
         nt = self.node_type(node)
@@ -252,7 +292,7 @@ class Canvas(QtCore.QObject):
         dress(view, *self._ports(node))
         self._views[node.id] = view  # its tooltip is values.node_text, made when asked
         if nt is not None and nt.widget == "slider":
-            p = _slider_params(nt, node)
+            p = slider_params(nt, node)
             slider = SliderWidget(view.view, p["min"], p["max"], p["step"], p["value"])
             slider.listener = lambda value, key, v=view: self._slid(v.get_property("uid"),
                                                                      value, key)
@@ -269,7 +309,7 @@ class Canvas(QtCore.QObject):
         src, dst = self._views[edge.src.node], self._views[edge.dst.node]
         out = src.outputs().get(edge.src.port) or src.add_output(edge.src.port)
         inp = dst.inputs().get(edge.dst.port) or dst.add_input(edge.dst.port)
-        out.connect_to(inp, push_undo=False, emit_signal=False)
+        opening.join(self.viewer, out, inp)
         nt = self.node_type(self.graph.nodes[edge.dst.node])
         if nt is not None and nt.input(edge.dst.port).delayed:
             self._style_delayed(inp)
@@ -283,7 +323,7 @@ class Canvas(QtCore.QObject):
             pipe.color, pipe.style = DELAYED_WIRE
             pipe.reset()
 
-    def _sync_input(self, dst: Endpoint) -> None:
+    def sync_input(self, dst: Endpoint) -> None:
         """Make the scene's wire into `dst` match the graph (after a refused or odd gesture)."""
         view = self.views.get(dst.node)
         port = view.inputs().get(dst.port) if view is not None else None
@@ -299,7 +339,10 @@ class Canvas(QtCore.QObject):
 
     # -- following the graph ---------------------------------------------------------------------
     def _on_graph(self, kind: str, data: dict) -> None:
+        graph = self.graph
         self.finish_build()
+        if self.graph is not graph:  # the build failed: the old graph is back
+            return
         if kind == "node_added":
             self._add_view(data["node"])
         elif kind == "node_removed":
@@ -319,7 +362,7 @@ class Canvas(QtCore.QObject):
         elif kind == "param_changed":
             node = data["node"]
             if node.id in self.sliders:
-                p = _slider_params(self.node_type(node), node)
+                p = slider_params(self.node_type(node), node)
                 self.sliders[node.id].configure(p["min"], p["max"], p["step"], p["value"])
         elif kind == "node_moved":
             node = data["node"]
@@ -347,88 +390,13 @@ class Canvas(QtCore.QObject):
     def _uid(self, item) -> str:
         return self.ng.get_node_by_id(item.id).get_property("uid")
 
-    def _ends(self, a: PortItem, b: PortItem) -> tuple[Endpoint, Endpoint]:
+    def ends(self, a: PortItem, b: PortItem) -> tuple[Endpoint, Endpoint]:
         out, inp = (a, b) if a.port_type == "out" else (b, a)
         return Endpoint(self._uid(out.node), out.name), Endpoint(self._uid(inp.node), inp.name)
 
-    def _accept(self, a: PortItem, b: PortItem) -> bool:
-        """The viewer asks before it draws or makes a wire (trap 4); say why not."""
-        if a.port_type == b.port_type:
-            kind = "inputs" if a.port_type == "in" else "outputs"
-            reason = f"both ends are {kind}: a wire goes from an output to an input"
-        else:
-            reason = self.refusal(*self._ends(a, b))
-        if reason:
-            self.message.emit(f"Cannot connect: {reason}")
-        return reason is None
-
     def refusal(self, src: Endpoint, dst: Endpoint) -> str | None:
         """Why the wire src -> dst cannot be made, or None if it can."""
-        g = self.graph
-        existing = g.edge_into(dst)
-        if existing is not None:
-            if existing.src == src:
-                return None
-            return f"{dst} already has a wire from {existing.src}; drag that one off first"
-        if any(is_cluster(g.nodes[end.node]) for end in (src, dst)):
-            return cluster_view.refusal(g, src, dst, self.registry)
-        for end in (src, dst):
-            if self.node_type(g.nodes[end.node]) is None:
-                return f"{end.node} is a placeholder ({g.nodes[end.node].type} is not installed)"
-        try:
-            check_ports(g, src, dst, self.registry)
-        except GradhopperError as exc:
-            return exc.message
-        delayed = self.node_type(g.nodes[dst.node]).input(dst.port).delayed
-        if not delayed and self._reaches(dst.node, src.node):
-            return (f"{src} -> {dst} closes a loop without a delay; close training loops "
-                    "through a param.tensor's next input")
-        return self._shape_refusal(src, dst)
-
-    def _reaches(self, start: str, goal: str) -> bool:
-        """Is there a path start -> goal over edges into non-delayed inputs?"""
-        seen, todo = {start}, [start]
-        while todo:
-            node = todo.pop()
-            if node == goal:
-                return True
-            for e in self.graph.edges_from(node):
-                nt = self.node_type(self.graph.nodes[e.dst.node])
-                if nt is not None and nt.input(e.dst.port).delayed:
-                    continue
-                if e.dst.node not in seen:
-                    seen.add(e.dst.node)
-                    todo.append(e.dst.node)
-        return False
-
-    def _shape_refusal(self, src: Endpoint, dst: Endpoint) -> str | None:
-        """Shapes are inferred before any run (runtime/shapes.py): test the node's check."""
-        why = values.shapes(self.graph, self.registry).refusal(self.graph, src, dst)
-        return None if why is None else f"shapes do not fit: {why}"
-
-    def _connection_changed(self, disconnected, connected) -> None:
-        removed, added = [], []
-        for a, b in disconnected:
-            src, dst = self._ends(a, b)
-            edge = self.graph.edge_into(dst)
-            if edge is not None and edge.src == src:
-                removed.append(edge)
-        for a, b in connected:
-            src, dst = self._ends(a, b)
-            reason = self.refusal(src, dst) if self.graph.edge_into(dst) not in removed else None
-            if reason is None:
-                added.append(Edge(src, dst))
-            else:
-                self.message.emit(f"Cannot connect: {reason}")
-        if removed or added:
-            verb = "Wire" if added and not removed else "Unwire" if removed and not added \
-                else "Rewire"
-            ends = added or removed
-            self.undo.push(commands.Rewire(self.graph, removed, added,
-                                           f"{verb} {ends[0].src} -> {ends[0].dst}"))
-        for a, b in list(disconnected) + list(connected):
-            self._sync_input(self._ends(a, b)[1])
-        self.ng.undo_stack().clear()
+        return wiring.refusal(self.graph, self.registry, src, dst)
 
     def _nodes_moved(self, moved: dict) -> None:
         moves = {}
@@ -510,7 +478,7 @@ class Canvas(QtCore.QObject):
         if ids:
             self.undo.push(commands.DeleteNodes(self.graph, ids))
         elif pipes:
-            edges = [self.graph.edge_into(self._ends(p.output_port, p.input_port)[1])
+            edges = [self.graph.edge_into(self.ends(p.output_port, p.input_port)[1])
                      for p in pipes]
             edges = [e for e in edges if e is not None]
             if edges:
@@ -545,36 +513,19 @@ class Canvas(QtCore.QObject):
                                               f"Group as {title!r}"))
 
     # -- backdrops ----------------------------------------------------------------------------------
+    @property
+    def backdrops(self) -> list:
+        return self._backdrops.items
+
     def _build_backdrops(self) -> None:
-        for backdrop in self.backdrops:
-            self.ng.delete_node(backdrop, push_undo=False)
-        self.backdrops = []
-        for spec in self.backdrop_specs():
-            backdrop = self.ng.create_node("nodeGraphQt.nodes.BackdropNode", name=spec["title"],
-                                           selected=False, push_undo=False,
-                                           color=_colour(spec.get("color")))
-            backdrop.title = spec["title"]
-            backdrop.members = [n for n in spec["nodes"] if n in self._views]
-            self.backdrops.append(backdrop)
-        self._fit_backdrops()
-        self.ng.undo_stack().clear()
+        self._backdrops.build(self.graph, self._views)
 
     def backdrop_specs(self) -> list[dict]:
         """The graph's backdrops that can be drawn (the canvas never trusts the file's)."""
         return fileformat.backdrops(self.graph)
 
     def _fit_backdrops(self) -> None:
-        for backdrop in self.backdrops:
-            items = [self._views[n].view for n in backdrop.members if n in self._views]
-            if not items:
-                continue
-            pad = BACKDROP_PAD
-            rect = opening.union(items).adjusted(-pad, -pad, pad, pad)
-            backdrop.set_property("pos", [rect.x(), rect.y()], push_undo=False)
-            backdrop.set_property("width", rect.width(), push_undo=False)
-            backdrop.set_property("height", rect.height(), push_undo=False)
-            backdrop.view.setZValue(-10)
-        self.ng.undo_stack().clear()
+        self._backdrops.fit(self._views)
 
     # -- status and values ---------------------------------------------------------------------------
     def set_status(self, node_id: str, status: str, message: str = "") -> None:
@@ -595,33 +546,13 @@ class Canvas(QtCore.QObject):
         self.diagnosis.refresh(executor)
 
     def node_text(self, node_id: str) -> str | None:
-        """What a tooltip says about a node: a cluster's inside, or the node's formula,
-        shapes and doc."""
-        node = self.graph.nodes.get(node_id)
-        if node is None:
-            return None
-        if is_cluster(node):
-            return cluster_view.tooltip(node)
-        return values.node_text(self.graph, self.registry, node_id)
+        return hover.node_text(self.graph, self.registry, node_id)
 
     def port_text(self, item) -> str | None:
-        """What a tooltip says about a port or a wire: its last value, stale or not."""
+        """What a tooltip says about a port item or a wire."""
         end = self.port_at(item)
-        if end is None:
-            return None
-        node_id, port, side = end
-        if node_id in self.graph.nodes and is_cluster(self.graph.nodes[node_id]):
-            inner = cluster_view.inner_end(self.graph, Endpoint(node_id, port),
-                                           "outputs" if side == "out" else "inputs")
-            value, stale = read(self.executor(), self.debugger(), inner.node, inner.port, side)
-            return f"{node_id}.{port}\n{describe(value, stale=stale)}"
-        value, stale = read(self.executor(), self.debugger(), *end)
-        source = Endpoint(node_id, port)
-        if side != "out":
-            edge = self.graph.edge_into(source)
-            source = edge.src if edge is not None else None
-        inferred = values.shapes(self.graph, self.registry).shape(source) if source else None
-        return f"{node_id}.{port}  {values.shape_text(inferred)}\n{describe(value, stale=stale)}"
+        return None if end is None else hover.port_text(self.graph, self.registry,
+                                                        self.executor(), self.debugger(), end)
 
     def port_at(self, item) -> tuple[str, str, str] | None:
         """(node id, port, "in"/"out") of a port item, or of a wire's output end."""
@@ -633,7 +564,10 @@ class Canvas(QtCore.QObject):
 
     def eventFilter(self, obj, event) -> bool:
         kind = event.type()
-        if kind == QtCore.QEvent.Type.FocusIn:
+        if kind == QtCore.QEvent.Type.Paint and self._unpainted and obj is self.viewer.viewport():
+            self._unpainted = False
+            self._after_paint.start()  # after this paint: the idle build and the docks
+        elif kind == QtCore.QEvent.Type.FocusIn:
             self.reset_modifiers()
         elif kind == QtCore.QEvent.Type.MouseButtonPress:
             mods = event.modifiers()  # the truth, whatever key releases the viewer missed
@@ -669,26 +603,3 @@ class Canvas(QtCore.QObject):
             self.graph.unsubscribe(self._on_graph)
             self.graph = None
         self.ng.undo_stack().clear()
-
-
-SLIDER_PARAMS = ("value", "min", "max", "step")
-MAX_TICKS = 1_000_000  # a range of more steps than this (max 1e300) moves in coarser ones
-
-
-def _slider_params(nt, node: Node) -> dict:
-    """The slider's range and value; a value the inspector would refuse shows as the default."""
-    p = {**nt.defaults(), **node.params}
-    for key in SLIDER_PARAMS:
-        if isinstance(p[key], bool) or not isinstance(p[key], (int, float)) \
-                or not math.isfinite(p[key]):
-            p[key] = nt.param(key).default
-    if p["step"] > 0 and (p["max"] - p["min"]) / p["step"] > MAX_TICKS:  # QSlider takes an int
-        p["step"] = (p["max"] - p["min"]) / MAX_TICKS
-    return p
-
-
-def _colour(value) -> tuple:
-    if isinstance(value, (list, tuple)) and len(value) in (3, 4) and all(
-            isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value):
-        return tuple(value)
-    return (60, 62, 70)

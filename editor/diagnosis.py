@@ -45,11 +45,11 @@ class Diagnosis:
 
     def refresh(self, executor) -> dict[str, str] | None:
         """Run the checks if an epoch has ended since the last call; what they found. With no
-        run yet, the wiring checks, once."""
+        run yet, the wiring checks, once the scene is whole."""
         if self.canvas.graph is None:
             return None
         if executor is None:
-            if self._wired:
+            if self._wired or not self.canvas.complete():  # after the idle-time build
                 return None
             self._wired = True
             return self.check_wiring()

@@ -7,6 +7,8 @@ with cached pens, so it never touches NodeGraphQt's undo stack or properties (tr
 """
 from __future__ import annotations
 
+import math
+
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from .compat import BaseNode, NodeBaseWidget
@@ -224,3 +226,19 @@ class DebugMarks:
         if on:
             self.next.setRect(self.next.parentItem().boundingRect().adjusted(-7, -7, 7, 7))
         self.next.setVisible(on)
+
+
+SLIDER_PARAMS = ("value", "min", "max", "step")
+MAX_TICKS = 1_000_000  # a range of more steps than this (max 1e300) moves in coarser ones
+
+
+def slider_params(nt, node) -> dict:
+    """The slider's range and value; a value the inspector would refuse shows as the default."""
+    p = {**nt.defaults(), **node.params}
+    for key in SLIDER_PARAMS:
+        if isinstance(p[key], bool) or not isinstance(p[key], (int, float)) \
+                or not math.isfinite(p[key]):
+            p[key] = nt.param(key).default
+    if p["step"] > 0 and (p["max"] - p["min"]) / p["step"] > MAX_TICKS:  # QSlider takes an int
+        p["step"] = (p["max"] - p["min"]) / MAX_TICKS
+    return p

@@ -3,9 +3,10 @@ graph, the first view built at once and the rest in idle-time slices.
 
 A graph of LAZY_FROM nodes or more that is too big to show whole at a readable zoom opens on its
 top left (canvas.show_start). Only the nodes that can appear in that view are built before the
-window paints; IdleBuild builds the others nearest first, a slice of SLICE_S at a time, so the
-window answers between slices. Anything that reads the canvas's views before then finishes the
-build at once (canvas.views), so the rest of the editor never sees a half-built scene.
+window paints; once it has painted, IdleBuild builds the others nearest first, a slice of
+SLICE_S at a time, so the window answers between slices. Anything that reads the canvas's views
+before then finishes the build at once (canvas.views), so the rest of the editor never sees a
+half-built scene. Opening is all or nothing: a slice that raises puts the old graph back.
 """
 from __future__ import annotations
 
@@ -69,20 +70,25 @@ def whole(name: str, doc: str) -> property:
 
 
 class IdleBuild(QtCore.QObject):
-    """Calls `step(ids)` on the nodes given to `start`, a few at a time in idle-time slices,
-    then `done()`; `finish()` does what is left at once."""
+    """Calls `step(ids)` on the nodes given to `queue`, a few at a time in idle-time slices once
+    `go()` is called, then `done()`; `finish()` does what is left at once. An exception raised by
+    a step ends the build: `failed(exc)` is called instead of `done()`."""
 
-    def __init__(self, step, done, parent=None):
+    def __init__(self, step, done, failed, parent=None):
         super().__init__(parent)
-        self._step, self._done = step, done
+        self._step, self._done, self._failed = step, done, failed
         self._todo: list = []
         self.active = False
         self._timer = QtCore.QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self._slice)
 
-    def start(self, ids: list) -> None:
+    def queue(self, ids: list) -> None:
+        self._timer.stop()
         self._todo, self.active = list(reversed(ids)), True
-        self._timer.start()
+
+    def go(self) -> None:
+        if self.active:
+            self._timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
@@ -99,12 +105,29 @@ class IdleBuild(QtCore.QObject):
             self._timer.start()
 
     def _run(self, deadline: float) -> None:
-        while self._todo and time.perf_counter() < deadline:
-            chunk = [self._todo.pop() for _ in range(min(CHUNK, len(self._todo)))]
-            self._step(chunk)
-        if not self._todo:
-            self.active = False  # before done(): it may read the canvas's views
-            self._done()
+        try:
+            while self._todo and time.perf_counter() < deadline:
+                chunk = [self._todo.pop() for _ in range(min(CHUNK, len(self._todo)))]
+                self._step(chunk)
+            if not self._todo:
+                self.active = False  # before done(): it may read the canvas's views
+                self._done()
+        except Exception as exc:  # noqa: BLE001 - any bug: the open is undone, not half kept
+            self.stop()
+            self._failed(exc)
+
+
+def join(viewer, out, inp) -> None:
+    """Wire the output port `out` to the free input `inp`: what Port.connect_to(push_undo=False,
+    emit_signal=False) does for a wire our graph has already checked, without its per-wire
+    checks (accept/reject lists, locks, acyclic) and two undo commands made to be run once."""
+    if inp in out.connected_ports():
+        return
+    out.model.connected_ports[inp.node().id].append(inp.name())
+    inp.model.connected_ports[out.node().id].append(out.name())
+    viewer.establish_connection(out.view, inp.view)
+    out.view.update()
+    inp.view.update()
 
 
 def union(items) -> QtCore.QRectF:

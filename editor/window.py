@@ -47,13 +47,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.cluster_tools = ClusterTools(self)
         self.inspector = Inspector(self.registry, self.undo)
         self.plots = PlotPanel(self.registry)
+        self._fill_plots = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._fill_plots.timeout.connect(self.plots.fill)
         self._dock("Palette", self.palette, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Inspector", self.inspector, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Plots", self.plots, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
-        self.learning_views = LearningViews(self.registry, lambda: self.runner.executor)
-        self.tabifyDockWidget(self.findChild(QtWidgets.QDockWidget, "plots"),
-                              self._dock("Views", self.learning_views,
-                                         QtCore.Qt.DockWidgetArea.RightDockWidgetArea))
+        self.learning_views = LearningViews(self.registry, lambda: self.runner.executor,
+                                            seen=False)  # its panels, made when first seen
+        views = self._dock("Views", self.learning_views,
+                           QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        views.visibilityChanged.connect(self.learning_views.set_seen)
+        self.tabifyDockWidget(self.findChild(QtWidgets.QDockWidget, "plots"), views)
         self.findChild(QtWidgets.QDockWidget, "plots").raise_()
         self.run_controls = RunControls(self.runner, self.canvas, self.plots, self)
         self.addToolBar(self.run_controls.toolbar)
@@ -84,6 +88,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.selection_changed.connect(
             lambda ids: self.inspector.show_node(ids[0] if len(ids) == 1 else None))
         self.canvas.file_dropped.connect(self.open_file)
+        self.canvas.painted.connect(self._fill_plots.start)  # the plots' series, after it
+        self.canvas.build_failed.connect(self._build_failed)
         self.palette.chosen.connect(self._add_from_palette)
         self.palette.cluster_chosen.connect(self._insert_cluster)
         self.undo.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
@@ -170,7 +176,12 @@ class MainWindow(QtWidgets.QMainWindow):
         """Show `graph`; if its scene cannot be built, this raises and the old graph stays."""
         self.run_controls.stop()
         self.undo.clear()  # before the old scene goes (trap C2)
+        self._fill_plots.stop()  # the old graph's first paint's: the new one's comes after its
         self.canvas.set_graph(graph)
+        self._follow(graph)
+
+    def _follow(self, graph: Graph) -> None:
+        """Everything but the canvas shows `graph`."""
         if self.graph is not None:
             self.graph.unsubscribe(self._on_graph)
         self.graph = graph
@@ -194,9 +205,17 @@ class MainWindow(QtWidgets.QMainWindow):
         if kind in ("node_added", "node_removed", "node_renamed") and self.plots.shows(
                 data["node"]):
             self.plots.set_graph(self.graph)
+            self.plots.fill()
         if kind in ("node_added", "node_removed", "node_renamed") and \
                 self.learning_views.shows(data["node"]):
             self.learning_views.set_graph(self.graph)
+
+    def _build_failed(self, text: str) -> None:
+        """The canvas's idle-time build of an opened graph failed and put the old one back."""
+        self.run_controls.stop()
+        self.undo.clear()
+        self._follow(self.canvas.graph)
+        self._refuse("Cannot open graph", text)
 
     def new_graph(self, ask: bool = True) -> None:
         if ask and not self.maybe_save():

@@ -186,39 +186,67 @@ PANELS = {"network": NetworkPanel, "blame": BlamePanel, "fit": FitPanel,
 
 
 class LearningViews(QtWidgets.QScrollArea):
-    """Every learning view of the graph, stacked; `executor()` gives the run to show."""
+    """Every learning view of the graph, stacked; `executor()` gives the run to show.
 
-    def __init__(self, registry, executor, parent=None):
+    A panel is a pyqtgraph PlotWidget (~8 ms each), so they are made when first needed: when
+    the views are first seen (set_seen: the window's dock, tabbed behind the plots, tells), or
+    on a refresh asked for by code. While unseen, the poll timer draws nothing; seen, the views
+    catch up at once and then follow the run."""
+
+    def __init__(self, registry, executor, seen: bool = True, parent=None):
         super().__init__(parent)
-        self.registry, self.executor = registry, executor
+        self.registry, self.executor, self.seen = registry, executor, seen
         self.setWidgetResizable(True)
-        self.panels: dict[str, ViewPanel] = {}
+        self._panels: dict[str, ViewPanel] = {}
+        self._graph: Graph | None = None
+        self._stale = True  # the panels are not those of _graph yet
         self._seen = (None, -1)
         self._drawn = 0.0
         self.timer = QtCore.QTimer(self, interval=POLL_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self._poll)
         self.timer.start()
-        self.set_graph(None)
+
+    @property
+    def panels(self) -> dict[str, ViewPanel]:
+        """node id -> its panel (made now if they were not yet)."""
+        if self._stale:
+            self._make_panels()
+        return self._panels
 
     def shows(self, node) -> bool:
         return node.type in self.registry and self.registry.get(node.type).display in PANELS
 
     def set_graph(self, graph: Graph | None) -> None:
+        self._graph, self._stale, self._seen = graph, True, (None, -1)
+        if self.seen:
+            self._make_panels()
+
+    def set_seen(self, seen: bool) -> None:
+        self.seen = seen
+        if seen and self._stale:
+            self._make_panels()
+            self.refresh(final=True)  # what the run has reached so far
+
+    def _make_panels(self) -> None:
+        self._stale = False
         box = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(box)
         layout.setContentsMargins(2, 2, 2, 2)
-        self.panels = {}
-        for node in (graph.nodes.values() if graph is not None else ()):
+        self._panels = {}
+        for node in (self._graph.nodes.values() if self._graph is not None else ()):
             if self.shows(node):
                 node_type = self.registry.get(node.type)
-                self.panels[node.id] = PANELS[node_type.display](node, node_type)
-                layout.addWidget(self.panels[node.id])
-        if not self.panels:
+                self._panels[node.id] = PANELS[node_type.display](node, node_type)
+                layout.addWidget(self._panels[node.id])
+        if not self._panels:
             layout.addWidget(QtWidgets.QLabel("No learning views in this graph: add a "
                                               "view.network, view.blame, view.fit... node."))
         layout.addStretch(1)
         self.setWidget(box)
-        self._seen = (None, -1)
+
+    def _poll(self) -> None:
+        if self.seen:
+            self.refresh()
 
     def refresh(self, final: bool = False) -> bool:
         """Redraw every panel if the run moved, at most every REDRAW_S unless `final`."""

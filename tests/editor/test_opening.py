@@ -5,7 +5,9 @@ import os
 import stat
 from pathlib import Path
 
+import pyqtgraph as pg
 from helpers import SAMPLES
+from PySide6 import QtWidgets
 
 from gradhopper.editor import opening
 from gradhopper.editor.canvas import READABLE_SCALE
@@ -177,3 +179,60 @@ def test_reading_a_big_graph_mid_build_finishes_it_and_edits_reach_the_whole_sce
     assert canvas.selected_ids() == [last]
     added = canvas.add_node("nn.loss", (0.0, 0.0))
     assert added in canvas.views and len(canvas.views) == count + 1
+
+
+def test_a_failure_in_an_idle_time_slice_puts_the_old_graph_back_with_one_message(window, qtbot,
+                                                                                 boxes, tmp_path):
+    assert window.open_file(SAMPLES / "xor.json")
+    old = window.graph
+    path = tmp_path / "big.json"
+    _big_graph(path)
+    canvas = window.canvas
+    real, calls = canvas._connect_view, []
+
+    def broken(edge):
+        calls.append(edge)
+        if not canvas._idle.active:  # the first view builds; an idle-time slice breaks
+            return real(edge)
+        raise RuntimeError("scene refused")
+
+    canvas._connect_view = broken
+    with qtbot.waitSignal(canvas.build_failed, timeout=60_000) as failed:
+        assert window.open_file(path)  # the first view opens; the break comes after its paint
+        assert 0 < len(canvas._views) < len(window.graph.nodes)
+    del canvas._connect_view
+    assert "big.json: RuntimeError: scene refused" in failed.args[0]
+    assert [b[0] for b in boxes] == ["warning"] and "scene refused" in boxes[0][2]
+    assert window.graph is old and canvas.graph is old and canvas.complete()
+    assert set(canvas.views) == set(old.nodes)
+    wired = {(p.node().get_property("uid"), p.name()) for v in canvas.views.values()
+             for p in v.input_ports() if p.connected_ports()}
+    assert wired == {(e.dst.node, e.dst.port) for e in old.edges}
+    assert window.plots.curves.keys() == {f"{n}.value" for n, node in old.nodes.items()
+                                          if node.type == "view.plot"}
+    assert window.runner.graph is old and canvas.ng.undo_stack().count() == 0
+    assert window.open_file(path)  # and the next open works
+    canvas.finish_build()
+    assert set(canvas.views) == set(load(path).nodes)
+
+
+def test_the_docks_are_filled_after_the_first_paint_and_the_views_when_first_seen(window, qtbot,
+                                                                                 wait_idle):
+    plots, views = window.plots, window.learning_views
+    with qtbot.waitSignal(window.canvas.painted):
+        assert window.open_file(SAMPLES / "wheat_seeds.json")
+        assert plots._graph is window.graph and not plots._curves  # not before the paint
+    qtbot.waitUntil(lambda: plots._graph is None)
+    assert set(plots._curves) == {"loss_plot.value", "accuracy_plot.value"}
+    assert not views.seen and views._stale  # tabbed behind the plots: never made
+    window.graph.run["epochs"] = 2
+    window.run_controls.start("done")
+    wait_idle(window)
+    assert views._stale
+    window.findChild(QtWidgets.QDockWidget, "views").raise_()
+    qtbot.waitUntil(lambda: views.seen)
+    bars = [i for i in views._panels["blame"].getPlotItem().items
+            if isinstance(i, pg.BarGraphItem)]
+    ex = window.runner.executor
+    assert [b.opts["height"].tolist() for b in bars] == [
+        ex.value("output_delta.delta")[0].tolist(), ex.value("hidden_delta.delta")[0].tolist()]
