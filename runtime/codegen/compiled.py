@@ -119,7 +119,10 @@ class CompiledRunner:
         if executor is None:  # our own executor dealt them for its first epoch
             self.executor.rs.batches = prepared.batches
         self._scalars = np.zeros(max(1, len(gen.scalar_order)))
-        self._keep = np.zeros(max(1, gen.keep_size))  # the work buffers, flat, after a call
+        # every array the kernel touches, flat in one array per dtype (keep: the float64s)
+        self._pools = [np.zeros(max(1, size), dtype=dtype) for dtype, size in gen.pools.values()]
+        self._views = {slot: self._view(pool, offset, slot)
+                       for slot, _, pool, offset in gen.places}
         self._columns = self._history_columns()
         self._stacked = (None, None)  # the last single list of batches stacked, and its arrays
         self._buffers: dict[int, np.ndarray] = {}  # the work buffers of the last kernel call
@@ -193,7 +196,7 @@ class CompiledRunner:
         """Arguments of a call that runs no epoch: what numba compiles the kernel for."""
         data = self._stack([self._probe_batches])
         history = np.zeros((0, len(self._gen.history)))
-        return (0, -1, 0, history, self._scalars, self._keep, *data, *self._args)
+        return (0, -1, 0, history, self._scalars, *self._pools, *data, *self._numbers)
 
     def run(self, steps: int | None = None, epochs: int | None = None) -> "CompiledRunner":
         ex, rs = self.executor, self.executor.rs
@@ -225,7 +228,8 @@ class CompiledRunner:
                 data = self._stack(chunk)
                 history = np.zeros((len(chunk), len(self._gen.history)))
                 done_steps, done = self.kernel(len(chunk), limit, rs.steps, history,
-                                               self._scalars, self._keep, *data, *self._args)
+                                               self._scalars, *self._pools, *data,
+                                               *self._numbers)
                 self._take_buffers(epochs_ended=done)
                 last, rs.step_in_epoch = self._last_batch(chunk, done_steps - rs.steps, done)
                 rs.steps = done_steps
@@ -246,16 +250,14 @@ class CompiledRunner:
     def _finite(self, rows: np.ndarray) -> bool:
         """The state the kernel keeps and the per-epoch numbers it wrote are finite."""
         return bool(np.isfinite(rows).all()) and all(
-            np.isfinite(a).all() for a, (_, kind, _) in zip(self._args, self._gen.arg_specs)
+            np.isfinite(self._views[slot]).all() for slot, kind, _, _ in self._gen.places
             if kind in ("state", "own"))
 
     def _take_buffers(self, epochs_ended: int) -> None:
-        """The work buffers as the kernel call left them (flat in `keep`), for `_store`."""
-        for slot, offset in self._gen.keep:
-            if epochs_ended or slot not in self._epoch_outputs:  # else that node did not run
-                shape = self._prepared.values[slot].shape
-                end = offset + int(np.prod(shape))
-                self._buffers[slot] = self._keep[offset:end].reshape(shape).copy()
+        """The work buffers as the kernel call left them (in `keep`), for `_store`."""
+        for slot, kind, _, _ in self._gen.places:
+            if kind == "buffer" and (epochs_ended or slot not in self._epoch_outputs):
+                self._buffers[slot] = self._views[slot].copy()  # else that node did not run
 
     def _batches(self) -> list:
         """The next epoch's batches: the interpreter's own function (checked in the probe)."""
@@ -344,9 +346,9 @@ class CompiledRunner:
             return
         rows = len(last[0]) if last else self._prepared.rows
         unset = set() if rs.epoch else {s for c in self.plan.epoch for s in c.outputs}
-        for (_, kind, slot), value in zip(gen.arg_specs, self._args):
+        for slot, kind, _, _ in gen.places:
             if kind in ("state", "own"):
-                V[slot] = value.copy()
+                V[slot] = self._views[slot].copy()
         for slot, value in self._buffers.items():
             if slot not in unset:
                 V[slot] = value[:rows] if slot in gen.rowed else value
@@ -364,32 +366,29 @@ class CompiledRunner:
             callback(event)
 
     def _bind(self) -> None:
-        """The kernel's arguments from the executor's slots as they are now: the state (a copy
-        the kernel updates), the static values, the parameters; and the last numbers."""
-        made: dict[int, np.ndarray] = {}
-        self._args = [self._arg(kind, slot, made) for _, kind, slot in self._gen.arg_specs]
-        self._args += [value for _, value in self._gen.params]
+        """The kernel's inputs from the executor's slots as they are now: the state (copied into
+        its pool, where the kernel updates it), the static values, the numbers (parameters and
+        static numbers in P and Q, any other as an argument of its own); and the last scalars."""
+        V = self.executor.rs.V
+        for slot, kind, _, _ in self._gen.places:
+            if kind in ("state", "own", "static"):
+                value = V[slot]
+                self._views[slot][...] = 0.0 if value is None else value  # own state starts 0
+        groups = {g: [] for g in self._gen.number_args()}
+        for name, group, slot, value in self._gen.numbers:
+            groups[group or name].append(value if slot is None else V[slot])
+        self._numbers = [np.array(groups[g], dtype=np.float64 if g == "P" else np.int64)
+                         if g in ("P", "Q") else groups[g][0] for g in groups]
         for c, slot in enumerate(self._gen.scalar_order):
-            value = self.executor.rs.V[slot]
+            value = V[slot]
             if isinstance(value, (int, float, np.integer, np.floating)):
                 self._scalars[c] = value
 
-    def _arg(self, kind: str, slot: int, made: dict):
-        """One argument; "flat" is a view of the slot's array made before, "buffer" a work
-        buffer (its place in `keep`), "batch" the buffer each batch is copied into."""
-        value = self.executor.rs.V[slot]
-        probe = self._prepared.values[slot]
-        if kind == "flat":
-            return made[slot].reshape(-1)
-        if kind == "buffer":
-            start = dict(self._gen.keep)[slot]
-            return self._keep[start:start + probe.size].reshape(probe.shape)
-        if kind == "batch" or (kind == "own" and value is None):
-            value = np.zeros(probe.shape, dtype=probe.dtype)
-        elif isinstance(value, np.ndarray):
-            value = np.array(value, order="C", copy=kind != "static")
-        made[slot] = value
-        return value
+    def _view(self, pool: str, offset: int, slot: int) -> np.ndarray:
+        """A slot's array where the kernel keeps it: a view of its pool."""
+        shape = self._prepared.values[slot].shape
+        flat = self._pools[list(self._gen.pools).index(pool)]
+        return flat[offset:offset + int(np.prod(shape, dtype=np.int64))].reshape(shape)
 
 
 # -- the command line ------------------------------------------------------------------------
