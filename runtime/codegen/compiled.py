@@ -377,8 +377,9 @@ class CompiledRunner:
         groups = {g: [] for g in self._gen.number_args()}
         for name, group, slot, value in self._gen.numbers:
             groups[group or name].append(value if slot is None else V[slot])
-        self._numbers = [np.array(groups[g], dtype=np.float64 if g == "P" else np.int64)
-                         if g in ("P", "Q") else groups[g][0] for g in groups]
+        self._numbers = [np.array(self._gen.offsets, dtype=np.int64)] * bool(self._gen.offsets)
+        self._numbers += [np.array(groups[g], dtype=np.float64 if g == "P" else np.int64)
+                          if g in ("P", "Q") else groups[g][0] for g in groups]
         for c, slot in enumerate(self._gen.scalar_order):
             value = V[slot]
             if isinstance(value, (int, float, np.integer, np.floating)):

@@ -206,9 +206,9 @@ class Generator:
     def _outlined(self, call: Call, text: str, depth: int) -> list[str]:
         """A call of the node's code as a function of its own, the numbers it sets returned.
 
-        It takes the pools and each array's offset there (an np.int64, not a literal, so that
-        numba compiles one function for all offsets) and views the arrays itself; numbers and
-        parameters are arguments. Nodes whose code reads the same (a stack of equal layers) share one
+        It takes the pools and where its arrays' offsets start in O (an np.int64, not a
+        literal, so that numba compiles one function for all nodes), and views the arrays
+        itself; numbers and parameters are arguments. Nodes whose code reads the same (a stack of equal layers) share one
         function, which numba compiles once; the call is a few words of the kernel's code."""
         body = "\n".join(self._code(call, text, 1))
         names = list(dict.fromkeys(m.group(0) for m in _LOCAL.finditer(body)))
@@ -218,17 +218,19 @@ class Generator:
         local.update({n: f"t{k}" for k, n in enumerate(n for n in names if n[0] == "t")})
         rows = any(int(n[1:]) in self.per_row for n in arrays)
         pools = sorted({self.place[int(n[1:])][0] for n in arrays}, key=list(self.pools).index)
-        views = [f"    a{k} = " + self._view(int(n[1:]), n[0] == "f", f"o{k}", "n" if
-                 int(n[1:]) in self.per_row else None) for k, n in enumerate(arrays)]
+        views = [f"    o{k} = O[at + {k}]" for k in range(len(arrays))]
+        views += [f"    a{k} = " + self._view(int(n[1:]), n[0] == "f", f"o{k}", "n" if
+                  int(n[1:]) in self.per_row else None) for k, n in enumerate(arrays)]
         sets = [n for n in numbers if n[0] == "v" and int(n[1:]) in self.scalar
                 and int(n[1:]) in call.outputs]
         lines = views + [_LOCAL.sub(lambda m: local[m.group(0)], body)]
         if sets:
             lines.append(f"    return {', '.join(local[n] for n in sets)}")
-        params = pools + ["n"] * rows + [f"o{k}" for k in range(len(arrays))]
+        params = pools + ["n"] * rows + ["O", "at"] * bool(arrays)
         source = f"({', '.join(params + [local[n] for n in numbers])}):\n" + "\n".join(lines)
         name = self.functions.setdefault(source, f"node{len(self.functions)}")
-        args = pools + ["n"] * rows + [f"np.int64({self.place[int(n[1:])][1]})" for n in arrays]
+        args = pools + ["n"] * rows + ["O", f"np.int64({len(self.offsets)})"] * bool(arrays)
+        self.offsets += [self.place[int(n[1:])][1] for n in arrays]
         target = f"{', '.join(sets)} = " if sets else ""
         return [("    " * depth) + f"{target}{name}({', '.join(args + numbers)})"]
 
@@ -238,6 +240,7 @@ class Generator:
         self.functions: dict[str, str] = {}  # an outlined node's code -> its function's name
         self.pools: dict[str, list] = {"keep": [np.dtype(np.float64), 0]}  # name: dtype, size
         self.place: dict[int, tuple[str, int]] = {}  # slot -> pool, offset
+        self.offsets: list[int] = []  # O: the offsets outlined functions view arrays at
         self.places: list[tuple[int, str, str, int]] = []  # (slot, kind, pool, offset)
         self.outline = len(self.work) > OUTLINE
         step = [line for c in plan.step for line in self._block(c, "loops", 3)]
@@ -257,7 +260,8 @@ class Generator:
         head, per_step = self._views("\n".join(step + starts + epoch))
         stores = [f"scalars[{c}] = v{s}" for c, s in enumerate(self.scalar_order)]
         args = ", ".join(["n_epochs", "limit", "steps", "history", "scalars"]
-                         + list(self.pools) + self.data_args + self.number_args())
+                         + list(self.pools) + self.data_args + ["O"] * bool(self.offsets)
+                         + self.number_args())
         loop = ("for bi in range(first[blocks[e]], first[blocks[e] + 1]):" if self.batch
                 else "for bi in range(1):")
         lines = ["import numpy as np", "import numba", "", ""]
