@@ -264,7 +264,8 @@ class Generator:
                          + self.number_args())
         loop = ("for bi in range(first[blocks[e]], first[blocks[e] + 1]):" if self.batch
                 else "for bi in range(1):")
-        lines = ["import numpy as np", "import numba", "", ""]
+        lines = ["import numpy as np", "import numba", "",
+                 "from gradhopper.runtime.codegen.views import view", "", ""]
         for text, name in self.functions.items():
             lines += [JIT, f"def {name}{text}", "", ""]
         lines += [JIT, f"def run({args}):", "    n = 1", "    done = 0", "    stopped = False"]
@@ -385,12 +386,10 @@ class Generator:
     def _view(self, slot: int, flat: bool, start, rows: str | None) -> str:
         """An array as a view of its pool at `start`: all of it, or its first `rows` rows."""
         value, pool = self.values[slot], self.place[slot][0]
-        size = str(value.size) if rows is None else f"{rows} * {self._row_size(slot)}"
-        view = f"{pool}[{start}:{start} + {size}]"
-        if flat or value.ndim == 1:
-            return view
         dims = value.shape if rows is None else (rows,) + value.shape[1:]
-        return f"{view}.reshape(({', '.join(map(str, dims))}{',' * (len(dims) == 1)}))"
+        if flat:
+            dims = (str(value.size) if rows is None else f"{rows} * {self._row_size(slot)}",)
+        return f"view({pool}, {start}, ({', '.join(map(str, dims))}{',' * (len(dims) == 1)}))"
 
     def _names(self, slot: int) -> tuple[str, str]:
         """The whole buffer of a slot and its flat view: B and F when it is viewed as its
