@@ -291,3 +291,37 @@ def test_a_graph_too_big_to_compile_is_declined_at_once_with_one_line(monkeypatc
     work = len(the_plan.step) + len(the_plan.epoch)
     assert said == [f"note: running on the interpreter: {work} per-step and per-epoch nodes, "
                     f"more than the 5 the compiled engine compiles"]
+
+
+def test_a_deep_kernel_takes_a_few_arguments_whatever_its_depth(tmp_path):
+    """The arrays come in as one flat pool per dtype and the numbers as one array per kind, so
+    no function of the kernel takes more arguments as the graph grows (numba's compile time
+    grows with them: 16 s for 600 arrays)."""
+    from gradhopper.runtime.codegen import source
+
+    widest = {}
+    for layers in (8, 30):
+        runner, why = compiled.engine_for(stacked_plan(layers, tmp_path))
+        assert runner is not None, why
+        assert len(runner.plan.step) + len(runner.plan.epoch) > source.OUTLINE
+        heads = re.findall(r"^def (\w+)\((.*)\):$", runner.source, re.M)
+        arguments = {name: len(args.split(", ")) for name, args in heads}
+        widest[layers] = (arguments.pop("run"), max(arguments.values()))
+    assert widest[8] == widest[30]
+    assert widest[30][0] <= 16 and widest[30][1] <= 8
+
+
+def test_a_deep_outlined_kernel_gives_the_interpreters_numbers(tmp_path):
+    """Above OUTLINE nodes, with a short last batch (40 rows in batches of 16)."""
+    from gradhopper.runtime.codegen import source
+
+    the_plan = stacked_plan(6, tmp_path)
+    assert len(the_plan.step) + len(the_plan.epoch) > source.OUTLINE
+    runner, why = compiled.engine_for(the_plan, epochs=2)
+    assert runner is not None and "def node0(" in runner.source, why
+    runner.run()
+    want = Executor(stacked_plan(6, tmp_path), epochs=2, cache=None).run()
+    assert_same_run(runner, want)
+    for end in runner.plan.slots:
+        np.testing.assert_allclose(runner.value(end), want.value(end), rtol=0, atol=TOL,
+                                   err_msg=str(end))
