@@ -1,8 +1,10 @@
 """The compiled engine's source: the plan as one numba function (see compiled.py for the engine).
 
 `Prepared` runs the executor's static phase and a probe step; `Generator` writes the kernel from
-the nodes' loop templates (compiled_kernel.py) and says how to build each argument. Kernels and
-contexts are shared with `gradhopper export` (export.py).
+the nodes' loop templates (kernel.py) and says where each array lives in the flat pools the
+kernel takes instead of an argument per array, and which numbers go in P and Q. Past OUTLINE
+nodes, each node's code is a function of its own. Kernels and contexts are shared with
+`gradhopper export` (export.py).
 """
 from __future__ import annotations
 
@@ -74,7 +76,9 @@ def _rowed(plan: Plan, full: list, one: list, rows: int) -> set[int]:
 
 # -- generating the kernel -----------------------------------------------------------------
 class Generator:
-    """The kernel's source, and how to build each of its arguments from the prepared run."""
+    """The kernel's source, and how to build each of its arguments from the prepared run:
+    after `source()`, `pools` (name: dtype, size), `places` (slot, kind, pool, offset of each
+    array), `offsets` (O) and `numbers` (what goes in P, Q or an argument of its own)."""
 
     def __init__(self, plan: Plan, prepared: Prepared):
         self.plan, self.values, self.rowed = plan, prepared.values, prepared.rowed
@@ -207,9 +211,10 @@ class Generator:
         """A call of the node's code as a function of its own, the numbers it sets returned.
 
         It takes the pools and where its arrays' offsets start in O (an np.int64, not a
-        literal, so that numba compiles one function for all nodes), and views the arrays
-        itself; numbers and parameters are arguments. Nodes whose code reads the same (a stack of equal layers) share one
-        function, which numba compiles once; the call is a few words of the kernel's code."""
+        literal, which numba would compile a function for each of) and views the arrays itself;
+        numbers and parameters are arguments. Nodes whose code reads the same (a stack of equal
+        layers) share one function, which numba compiles once; the call is a few words of the
+        kernel's code, so the kernel's own function stays small enough to compile quickly."""
         body = "\n".join(self._code(call, text, 1))
         names = list(dict.fromkeys(m.group(0) for m in _LOCAL.finditer(body)))
         arrays = [n for n in names if n[0] in "vf" and int(n[1:]) in self.place]
