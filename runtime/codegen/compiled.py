@@ -32,10 +32,10 @@ How it is built (source.py).
    progress events, else once). It is a strategy that advances its Executor's run state
    (runstate.py): it copies the state from `rs.V` into `keep` when a call starts and writes
    the state, the position, the history and the values back into the run state as the call
-   ends, so `state()`, `report()` and `history` read as after an interpreted run. At every stop (each call's end)
-   the kept state, the per-epoch numbers and the reported values are tested; if one is NaN or
-   infinite, the run state goes back to where the call began and the interpreter runs the same
-   stretch, whose error names the node, port, epoch and step.
+   ends, so `state()`, `report()` and `history` read as after an interpreted run. At every
+   stop (each call's end) the kept state, the per-epoch numbers and the reported values are
+   tested; if one is NaN or infinite, the run state goes back to where the call began and the
+   interpreter runs the same stretch, whose error names the node, port, epoch and step.
 
 Hand-overs. A call starts at an epoch boundary from the run state as it is then (left by the
 interpreter, by an earlier call or restored from a snapshot), and the interpreter can go on
