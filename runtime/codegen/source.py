@@ -316,8 +316,8 @@ class Generator:
 
         Every array the kernel touches (work buffers, the buffers each batch is copied into,
         states, static values) lives in one flat array per dtype (`keep` for float64) that the
-        runner allocates once; the kernel views each as a slice at a literal offset, reshaped
-        with literal dimensions. Numbers that are not outputs (parameters, static numbers)
+        runner allocates once; the kernel views each at a literal offset with literal dimensions
+        (views.py), or an outlined function at the offset it reads from O. Numbers that are not outputs (parameters, static numbers)
         come in one array per kind, P for floats and Q for integers. So the kernel takes a
         dozen arguments whatever the graph's size: numba spends about as long on each array
         argument as on a node (16 s for 600). Each batch is copied into its buffer: cheaper
@@ -439,6 +439,6 @@ JIT = '@numba.njit(cache=True, nogil=True, error_model="numpy")'
 # Above this many per-step and per-epoch nodes, each node's code is a function of its own:
 # one function of thousands of unrolled loops takes numba minutes and gigabytes to compile.
 OUTLINE = 40
-ALIGN = 8  # elements: each array in a pool starts on a cache line of its own
+ALIGN = 8  # elements: arrays in a pool start 64 bytes apart at least, a cache line
 NUMBERS = ("P", "Q")  # the arrays of float and of integer numbers
 _DIM = re.compile(r"\b([vf])(\d+)\.(size|shape(?:\[(\d)\])?)(?!\w)")
