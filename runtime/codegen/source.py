@@ -317,11 +317,11 @@ class Generator:
         Every array the kernel touches (work buffers, the buffers each batch is copied into,
         states, static values) lives in one flat array per dtype (`keep` for float64) that the
         runner allocates once; the kernel views each at a literal offset with literal dimensions
-        (views.py), or an outlined function at the offset it reads from O. Numbers that are not outputs (parameters, static numbers)
-        come in one array per kind, P for floats and Q for integers. So the kernel takes a
-        dozen arguments whatever the graph's size: numba spends about as long on each array
-        argument as on a node (16 s for 600). Each batch is copied into its buffer: cheaper
-        than a view of the stacked data.
+        (views.py), an outlined function at the offset it reads from O. Numbers that are not
+        outputs (parameters, static numbers) come in one array per kind, P for floats and Q
+        for integers. So the kernel takes a dozen arguments whatever the graph's size: numba
+        spends about as long on each array argument as on a node (16 s for 600). Each batch is
+        copied into its buffer: cheaper than a view of the stacked data.
         """
         head, per_step = [], []
         named = set(_SLOT_NAME.findall(body))
