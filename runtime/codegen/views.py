@@ -5,7 +5,8 @@ for the compiled engine's kernels, which keep every array in one flat pool per d
 calls a C helper for the strides and checks the size, so LLVM no longer knows the dimensions
 written into the kernel as numbers, and compiling takes longer. This view writes the shape and
 the strides as they are; the generator guarantees that the view lies inside the pool. It
-shares the pool's memory and holds a reference to it, as a slice does.
+shares the pool's memory and holds a reference to it, as a slice does. It builds the array with
+numba's own helpers (`make_array`, `populate_array`) of the version pyproject.toml pins.
 """
 from __future__ import annotations
 
