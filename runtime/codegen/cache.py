@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-FORMAT = "2"  # bump when the generated code's calling convention changes
+FORMAT = "3"  # bump when the generated code's calling convention changes
 _loaded: dict[str, object] = {}  # hash -> the kernel's dispatcher, for this process
 
 

@@ -8,28 +8,34 @@ so a shuffle draws the same permutations; the kernel receives the batches of eac
 epochs stacked into one array (an epoch whose batches are the very list of the epoch before, as
 when nothing is shuffled, is stored once).
 
-How it is built (compiled_source.py).
-1. Every per-step and per-epoch node needs a kernel (`NodeType.kernel`, compiled_kernel.py);
+How it is built (source.py).
+1. Every per-step and per-epoch node needs a kernel (`NodeType.kernel`, kernel.py);
    `engine_for` returns None and the reason naming the first node without one.
 2. A probe step: the first batch run once on the interpreter's checked path (node checks and all,
    then rolled back) tells each port's kind (number or array), shape and dtype; a second probe
    with a one-row batch tells which arrays have one row per sample (the last batch is smaller).
-3. The generator writes the kernel: array outputs live in work buffers the runner allocates
-   once, as views of one flat array (`keep`) that the kernel gets as arguments, their fixed
-   dimensions written into the code as numbers (one-row-per-sample buffers are viewed as their
-   first n rows each step), numbers in locals; each batch is copied into a buffer, the nodes' loop
-   templates run in plan order, and the commit copies each delayed input into its state's
-   buffer, unless the update could write the state itself. Nothing allocates per step.
-   Parameters a template reads as ``{$name}`` are arguments, so the source (the disk cache's
-   key, compiled_cache.py) depends on the graph's structure and array shapes only.
+3. The generator writes the kernel. Every array it touches (the work buffers that hold the
+   outputs, the buffer each batch is copied into, the states, the static values) lives in one
+   flat array per dtype (`keep` for float64) that the runner allocates once, and the kernel
+   views each at a fixed offset with its fixed dimensions written as numbers (views.py);
+   one-row-per-sample buffers are viewed as their first n rows each step. Numbers live in
+   locals. So the kernel takes a dozen arguments however big the graph: numba's compile time
+   grows with each argument (a 500-node graph took 80-190 s with one per array, 8 s so). Each
+   batch is copied into its buffer, the nodes' loop templates run in plan order (past
+   source.OUTLINE nodes each node's code is a function of its own, shared by equal nodes, that
+   views its arrays at the offsets it is given), and the commit copies each delayed input into
+   its state, unless the update could write the state itself. Nothing allocates per step.
+   Parameters a template reads as ``{$name}`` come in one array (P; Q for integers), so the
+   source (the disk cache's key, cache.py) depends on the graph's structure and array shapes
+   only.
 4. The runner calls the kernel (in about ten stretches of epochs when someone subscribed to the
    progress events, else once). It is a strategy that advances its Executor's run state
-   (runstate.py): it reads the state from `rs.V` when a call starts and writes the position,
-   the history and the values back into the run state as the call ends, so `state()`,
-   `report()` and `history` read as after an interpreted run. At every stop (each call's end)
-   the kept state, the per-epoch numbers and the reported values are tested; if one is NaN or
-   infinite, the run state goes back to where the call began and the interpreter runs the same
-   stretch, whose error names the node, port, epoch and step.
+   (runstate.py): it copies the state from `rs.V` into `keep` when a call starts and writes
+   the state, the position, the history and the values back into the run state as the call
+   ends, so `state()`, `report()` and `history` read as after an interpreted run. At every
+   stop (each call's end) the kept state, the per-epoch numbers and the reported values are
+   tested; if one is NaN or infinite, the run state goes back to where the call began and the
+   interpreter runs the same stretch, whose error names the node, port, epoch and step.
 
 Hand-overs. A call starts at an epoch boundary from the run state as it is then (left by the
 interpreter, by an earlier call or restored from a snapshot), and the interpreter can go on
@@ -59,7 +65,9 @@ from ..reported import metrics, reported
 
 CHUNKS = 10  # kernel calls per run at most, for progress; more only if the data is large
 # Per-step and per-epoch nodes beyond which the engine declines at once (one line, then the
-# interpreter): a kernel of 440 such nodes (a 500-node graph) compiles; thousands would not.
+# interpreter): a kernel of 440 such nodes (a 500-node graph) compiles in about 8 s and 270 MB,
+# one of 1,330 in about 40 s and 600 MB (LLVM's share grows faster than the kernel); the 3,900
+# of a 5,000-node graph would take minutes.
 MAX_NODES = 1500
 CHUNK_BYTES = 64 * 2**20  # stacked batch data per call
 
@@ -119,7 +127,10 @@ class CompiledRunner:
         if executor is None:  # our own executor dealt them for its first epoch
             self.executor.rs.batches = prepared.batches
         self._scalars = np.zeros(max(1, len(gen.scalar_order)))
-        self._keep = np.zeros(max(1, gen.keep_size))  # the work buffers, flat, after a call
+        # every array the kernel touches, flat in one array per dtype (keep: the float64s)
+        self._pools = [np.zeros(max(1, size), dtype=dtype) for dtype, size in gen.pools.values()]
+        self._views = {slot: self._view(pool, offset, slot)
+                       for slot, _, pool, offset in gen.places}
         self._columns = self._history_columns()
         self._stacked = (None, None)  # the last single list of batches stacked, and its arrays
         self._buffers: dict[int, np.ndarray] = {}  # the work buffers of the last kernel call
@@ -193,7 +204,7 @@ class CompiledRunner:
         """Arguments of a call that runs no epoch: what numba compiles the kernel for."""
         data = self._stack([self._probe_batches])
         history = np.zeros((0, len(self._gen.history)))
-        return (0, -1, 0, history, self._scalars, self._keep, *data, *self._args)
+        return (0, -1, 0, history, self._scalars, *self._pools, *data, *self._numbers)
 
     def run(self, steps: int | None = None, epochs: int | None = None) -> "CompiledRunner":
         ex, rs = self.executor, self.executor.rs
@@ -225,7 +236,8 @@ class CompiledRunner:
                 data = self._stack(chunk)
                 history = np.zeros((len(chunk), len(self._gen.history)))
                 done_steps, done = self.kernel(len(chunk), limit, rs.steps, history,
-                                               self._scalars, self._keep, *data, *self._args)
+                                               self._scalars, *self._pools, *data,
+                                               *self._numbers)
                 self._take_buffers(epochs_ended=done)
                 last, rs.step_in_epoch = self._last_batch(chunk, done_steps - rs.steps, done)
                 rs.steps = done_steps
@@ -246,16 +258,14 @@ class CompiledRunner:
     def _finite(self, rows: np.ndarray) -> bool:
         """The state the kernel keeps and the per-epoch numbers it wrote are finite."""
         return bool(np.isfinite(rows).all()) and all(
-            np.isfinite(a).all() for a, (_, kind, _) in zip(self._args, self._gen.arg_specs)
+            np.isfinite(self._views[slot]).all() for slot, kind, _, _ in self._gen.places
             if kind in ("state", "own"))
 
     def _take_buffers(self, epochs_ended: int) -> None:
-        """The work buffers as the kernel call left them (flat in `keep`), for `_store`."""
-        for slot, offset in self._gen.keep:
-            if epochs_ended or slot not in self._epoch_outputs:  # else that node did not run
-                shape = self._prepared.values[slot].shape
-                end = offset + int(np.prod(shape))
-                self._buffers[slot] = self._keep[offset:end].reshape(shape).copy()
+        """The work buffers as the kernel call left them (in `keep`), for `_store`."""
+        for slot, kind, _, _ in self._gen.places:
+            if kind == "buffer" and (epochs_ended or slot not in self._epoch_outputs):
+                self._buffers[slot] = self._views[slot].copy()  # else that node did not run
 
     def _batches(self) -> list:
         """The next epoch's batches: the interpreter's own function (checked in the probe)."""
@@ -344,9 +354,9 @@ class CompiledRunner:
             return
         rows = len(last[0]) if last else self._prepared.rows
         unset = set() if rs.epoch else {s for c in self.plan.epoch for s in c.outputs}
-        for (_, kind, slot), value in zip(gen.arg_specs, self._args):
+        for slot, kind, _, _ in gen.places:
             if kind in ("state", "own"):
-                V[slot] = value.copy()
+                V[slot] = self._views[slot].copy()
         for slot, value in self._buffers.items():
             if slot not in unset:
                 V[slot] = value[:rows] if slot in gen.rowed else value
@@ -364,32 +374,30 @@ class CompiledRunner:
             callback(event)
 
     def _bind(self) -> None:
-        """The kernel's arguments from the executor's slots as they are now: the state (a copy
-        the kernel updates), the static values, the parameters; and the last numbers."""
-        made: dict[int, np.ndarray] = {}
-        self._args = [self._arg(kind, slot, made) for _, kind, slot in self._gen.arg_specs]
-        self._args += [value for _, value in self._gen.params]
+        """The kernel's inputs from the executor's slots as they are now: the state (copied into
+        its pool, where the kernel updates it), the static values, the numbers (parameters and
+        static numbers in P and Q, any other as an argument of its own); and the last scalars."""
+        V = self.executor.rs.V
+        for slot, kind, _, _ in self._gen.places:
+            if kind in ("state", "own", "static"):
+                value = V[slot]
+                self._views[slot][...] = 0.0 if value is None else value  # own state starts 0
+        groups = {g: [] for g in self._gen.number_args()}
+        for name, group, slot, value in self._gen.numbers:
+            groups[group or name].append(value if slot is None else V[slot])
+        self._numbers = [np.array(self._gen.offsets, dtype=np.int64)] * bool(self._gen.offsets)
+        self._numbers += [np.array(groups[g], dtype=np.float64 if g == "P" else np.int64)
+                          if g in ("P", "Q") else groups[g][0] for g in groups]
         for c, slot in enumerate(self._gen.scalar_order):
-            value = self.executor.rs.V[slot]
+            value = V[slot]
             if isinstance(value, (int, float, np.integer, np.floating)):
                 self._scalars[c] = value
 
-    def _arg(self, kind: str, slot: int, made: dict):
-        """One argument; "flat" is a view of the slot's array made before, "buffer" a work
-        buffer (its place in `keep`), "batch" the buffer each batch is copied into."""
-        value = self.executor.rs.V[slot]
-        probe = self._prepared.values[slot]
-        if kind == "flat":
-            return made[slot].reshape(-1)
-        if kind == "buffer":
-            start = dict(self._gen.keep)[slot]
-            return self._keep[start:start + probe.size].reshape(probe.shape)
-        if kind == "batch" or (kind == "own" and value is None):
-            value = np.zeros(probe.shape, dtype=probe.dtype)
-        elif isinstance(value, np.ndarray):
-            value = np.array(value, order="C", copy=kind != "static")
-        made[slot] = value
-        return value
+    def _view(self, pool: str, offset: int, slot: int) -> np.ndarray:
+        """A slot's array where the kernel keeps it: a view of its pool."""
+        shape = self._prepared.values[slot].shape
+        flat = self._pools[list(self._gen.pools).index(pool)]
+        return flat[offset:offset + int(np.prod(shape, dtype=np.int64))].reshape(shape)
 
 
 # -- the command line ------------------------------------------------------------------------

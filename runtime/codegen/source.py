@@ -1,8 +1,10 @@
 """The compiled engine's source: the plan as one numba function (see compiled.py for the engine).
 
 `Prepared` runs the executor's static phase and a probe step; `Generator` writes the kernel from
-the nodes' loop templates (compiled_kernel.py) and says how to build each argument. Kernels and
-contexts are shared with `gradhopper export` (export.py).
+the nodes' loop templates (kernel.py) and says where each array lives in the flat pools the
+kernel takes instead of an argument per array, and which numbers go in P and Q. Past OUTLINE
+nodes, each node's code is a function of its own. Kernels and contexts are shared with
+`gradhopper export` (export.py).
 """
 from __future__ import annotations
 
@@ -74,7 +76,9 @@ def _rowed(plan: Plan, full: list, one: list, rows: int) -> set[int]:
 
 # -- generating the kernel -----------------------------------------------------------------
 class Generator:
-    """The kernel's source, and how to build each of its arguments from the prepared run."""
+    """The kernel's source, and how to build each of its arguments from the prepared run:
+    after `source()`, `pools` (name: dtype, size), `places` (slot, kind, pool, offset of each
+    array), `offsets` (O) and `numbers` (what goes in P, Q or an argument of its own)."""
 
     def __init__(self, plan: Plan, prepared: Prepared):
         self.plan, self.values, self.rowed = plan, prepared.values, prepared.rowed
@@ -93,7 +97,6 @@ class Generator:
             if not isinstance(self.values[s], (float, int, np.floating, np.integer)):
                 node = next(c.node for c in self.work if s in c.outputs)
                 raise Unsupported(f"node {node}: an output that is neither a number nor an array")
-        self.used: set[tuple[int, bool]] = set()
         self.alias = self._aliases()  # next value -> the state it replaces, written in place
         self.params: list[tuple[str, object]] = []
         self.history: list[tuple[str, int]] = []  # (report key, slot) written per epoch
@@ -127,8 +130,9 @@ class Generator:
         slot = self.alias.get(slot, slot)
         if flat and not isinstance(self.values[slot], np.ndarray):
             raise KeyError(f"a number as an array (slot {slot})")
+        if isinstance(self.values[slot], np.ndarray):
+            self._place(slot)
         flat = flat and self.values[slot].ndim != 1
-        self.used.add((slot, flat))
         return f"f{slot}" if flat else f"v{slot}"
 
     def _resolver(self, call: Call):
@@ -204,28 +208,45 @@ class Generator:
         return head + self._code(call, text, depth)
 
     def _outlined(self, call: Call, text: str, depth: int) -> list[str]:
-        """A call of the node's code as a function of its own: its arrays, numbers and
-        parameters as arguments, the numbers it sets returned. Nodes whose code reads the same
-        (a stack of equal layers) share one function, which numba compiles once."""
+        """A call of the node's code as a function of its own, the numbers it sets returned.
+
+        It takes the pools and where its arrays' offsets start in O (an np.int64, not a
+        literal, which numba would compile a function for each of) and views the arrays itself;
+        numbers and parameters are arguments. Nodes whose code reads the same (a stack of equal
+        layers) share one function, which numba compiles once; the call is a few words of the
+        kernel's code, so the kernel's own function stays small enough to compile quickly."""
         body = "\n".join(self._code(call, text, 1))
         names = list(dict.fromkeys(m.group(0) for m in _LOCAL.finditer(body)))
-        args = [n for n in names if n[0] != "t"]
-        local = {n: f"a{k}" for k, n in enumerate(args)}
+        arrays = [n for n in names if n[0] in "vf" and int(n[1:]) in self.place]
+        numbers = [n for n in names if n[0] != "t" and n not in arrays]
+        local = {n: f"a{k}" for k, n in enumerate(arrays + numbers)}
         local.update({n: f"t{k}" for k, n in enumerate(n for n in names if n[0] == "t")})
-        sets = [n for n in args if n[0] == "v" and int(n[1:]) in self.scalar
+        rows = any(int(n[1:]) in self.per_row for n in arrays)
+        pools = sorted({self.place[int(n[1:])][0] for n in arrays}, key=list(self.pools).index)
+        views = [f"    o{k} = O[at + {k}]" for k in range(len(arrays))]
+        views += [f"    a{k} = " + self._view(int(n[1:]), n[0] == "f", f"o{k}", "n" if
+                  int(n[1:]) in self.per_row else None) for k, n in enumerate(arrays)]
+        sets = [n for n in numbers if n[0] == "v" and int(n[1:]) in self.scalar
                 and int(n[1:]) in call.outputs]
-        lines = [_LOCAL.sub(lambda m: local[m.group(0)], body)]
+        lines = views + [_LOCAL.sub(lambda m: local[m.group(0)], body)]
         if sets:
             lines.append(f"    return {', '.join(local[n] for n in sets)}")
-        source = f"({', '.join(local[n] for n in args)}):\n" + "\n".join(lines)
+        params = pools + ["n"] * rows + ["O", "at"] * bool(arrays)
+        source = f"({', '.join(params + [local[n] for n in numbers])}):\n" + "\n".join(lines)
         name = self.functions.setdefault(source, f"node{len(self.functions)}")
+        args = pools + ["n"] * rows + ["O", f"np.int64({len(self.offsets)})"] * bool(arrays)
+        self.offsets += [self.place[int(n[1:])][1] for n in arrays]
         target = f"{', '.join(sets)} = " if sets else ""
-        return [("    " * depth) + f"{target}{name}({', '.join(args)})"]
+        return [("    " * depth) + f"{target}{name}({', '.join(args + numbers)})"]
 
     # source ------------------------------------------------------------------------------
     def source(self) -> str:
         plan = self.plan
         self.functions: dict[str, str] = {}  # an outlined node's code -> its function's name
+        self.pools: dict[str, list] = {"keep": [np.dtype(np.float64), 0]}  # name: dtype, size
+        self.place: dict[int, tuple[str, int]] = {}  # slot -> pool, offset
+        self.offsets: list[int] = []  # O: the offsets outlined functions view arrays at
+        self.places: list[tuple[int, str, str, int]] = []  # (slot, kind, pool, offset)
         self.outline = len(self.work) > OUTLINE
         step = [line for c in plan.step for line in self._block(c, "loops", 3)]
         step += [line for c in plan.step_reduces for line in self._block(c, "numpy", 3)]
@@ -241,14 +262,15 @@ class Generator:
                 epoch += self._block(call, "loops", 2)
         self.history = [(k, s) for k, s in self.reported if s in self.scalar]
         epoch += [f"        history[e, {c}] = v{s}" for c, (_, s) in enumerate(self.history)]
-        head, per_step = self._views()
+        head, per_step = self._views("\n".join(step + starts + epoch))
         stores = [f"scalars[{c}] = v{s}" for c, s in enumerate(self.scalar_order)]
-        args = ", ".join(["n_epochs", "limit", "steps", "history", "scalars", "keep"]
-                         + self.data_args
-                         + [name for name, _, _ in self.arg_specs] + [a for a, _ in self.params])
+        args = ", ".join(["n_epochs", "limit", "steps", "history", "scalars"]
+                         + list(self.pools) + self.data_args + ["O"] * bool(self.offsets)
+                         + self.number_args())
         loop = ("for bi in range(first[blocks[e]], first[blocks[e] + 1]):" if self.batch
                 else "for bi in range(1):")
-        lines = ["import numpy as np", "import numba", "", ""]
+        lines = ["import numpy as np", "import numba", "",
+                 "from gradhopper.runtime.codegen.views import view", "", ""]
         for text, name in self.functions.items():
             lines += [JIT, f"def {name}{text}", "", ""]
         lines += [JIT, f"def run({args}):", "    n = 1", "    done = 0", "    stopped = False"]
@@ -278,75 +300,107 @@ class Generator:
                 raise Unsupported(f"node {self._owner(state)}: its next value has shape "
                                   f"{np.shape(self.values[src])}, its value "
                                   f"{np.shape(self.values[state])}")
-            into, value = self._slot(state, True), self._slot(src, True)
+            (into, a), (value, b) = self._place(state), self._place(src)
             out += [f"{pad}# commit: the state takes its next value",
                     f"{pad}for i in range({self.values[state].size}):",
-                    f"{pad}    {into}[i] = {value}[i]"]
+                    f"{pad}    {into}[{a} + i] = {value}[{b} + i]"]
         return out
 
     def _owner(self, slot: int) -> str:
         return next(c.node for c in self.plan.calls.values() if slot in c.outputs)
 
-    def _views(self) -> tuple[list[str], list[str]]:
-        """Arguments (`arg_specs`), the values before the first step (head), and the per-step
-        views of batch and row buffers.
+    def _views(self, body: str) -> tuple[list[str], list[str]]:
+        """The values before the first step (head) and the per-step views of batch and row
+        buffers, for the arrays the kernel's own `body` names; `pools`, `places` and `numbers`
+        tell the runner how to build the arguments.
 
-        The work buffers come in as arguments: the runner makes them as views of `keep`, one
-        flat array, so they need no copying out, and the kernel takes their flat views as
-        slices of `keep`. Allocating them here, and `.ravel()`, cost more to compile. Each
-        batch is copied into a buffer of its own (of the data's dtype): cheaper than a view.
+        Every array the kernel touches (work buffers, the buffers each batch is copied into,
+        states, static values) lives in one flat array per dtype (`keep` for float64) that the
+        runner allocates once; the kernel views each at a literal offset with literal dimensions
+        (views.py), an outlined function at the offset it reads from O. Numbers that are not
+        outputs (parameters, static numbers) come in one array per kind, P for floats and Q
+        for integers. So the kernel takes a dozen arguments whatever the graph's size: numba
+        spends about as long on each array argument as on a node (16 s for 600). Each batch is
+        copied into its buffer: cheaper than a view of the stacked data.
         """
         head, per_step = [], []
-        self.arg_specs: list[tuple[str, str, int]] = []
+        named = set(_SLOT_NAME.findall(body))
         # the epochs' batches, each output's rows stacked and flattened: DF0, DF1, ...
         self.data_args = ["bounds", "first", "blocks"] + [f"DF{k}" for k in self.batch.values()]
         self.scalar_order = sorted(self.scalar)
         for c, s in enumerate(self.scalar_order):  # as the last call left them
             head.append(f"    v{s} = scalars[{c}]")
-        slots = sorted({s for s, _ in self.used} | {s for s in self.outputs
-                                                     if s not in self.scalar | set(self.alias)})
+        for s in sorted(self.outputs - self.scalar - set(self.alias)):
+            self._place(s)
+        self.numbers: list[tuple[str, str, int | None, object]] = []  # see _number
+        for s in sorted({int(s) for k, s in named if k == "v"} - set(self.place)
+                        - self.scalar):  # a static or state number
+            self._number(f"v{s}", s, self.values[s])
+        self.run_named = {(k, int(s)) for k, s in named}
         epoch_outputs = {s for c in self.plan.epoch for s in c.outputs}
-        self.keep: list[tuple[int, int]] = []  # (slot, offset in keep) of each work buffer
-        self.keep_size = 0
-        for s in slots:
-            if s in self.scalar:
-                continue
+        for s in list(self.place):
             whole, flat = self._names(s)
+            uses_flat = ("f", s) in self.run_named or s in self.batch
+            if whole != flat and uses_flat:
+                head.append(f"    {flat} = {self._view(s, True, self.place[s][1], None)}")
+            if ("v", s) in self.run_named or whole == flat and uses_flat:
+                head.append(f"    {whole} = {self._view(s, False, self.place[s][1], None)}")
             if s in self.batch:
-                self.arg_specs.append((whole, "batch", s))
-                if flat != whole:
-                    self.arg_specs.append((flat, "flat", s))
                 per_step += self._copy_batch(s, flat)
-            elif s in self.outputs:
-                self.arg_specs.append((whole, "buffer", s))
-                view = self._in_keep(s)
-                if (s, True) in self.used:
-                    head.append(f"    {flat} = {view}")
-            else:
-                kind = ("own" if s in self.own_state else "state" if s in self.states
-                        else "static")
-                self.arg_specs.append((whole, kind, s))
-                if (s, True) in self.used:
-                    self.arg_specs.append((flat, "flat", s))
             if s in self.per_row and s not in epoch_outputs:  # those: before per-epoch nodes
                 per_step += self._row_views(s, 3)
+        for name, value in self.params:
+            self._number(name, None, value)
+        for group in NUMBERS:
+            head += [f"    {name} = {group}[{k}]" for k, name in
+                     enumerate(n for n, g, _, _ in self.numbers if g == group)]
         return head, per_step
+
+    def _number(self, name: str, slot: int | None, value) -> None:
+        """A number the kernel reads, from a slot (a static or state value) or a parameter
+        (slot None, `value`): in P if a float, in Q if an integer, else an argument itself."""
+        group = ("" if isinstance(value, (bool, np.bool_)) else
+                 "Q" if isinstance(value, (int, np.integer)) else
+                 "P" if isinstance(value, (float, np.floating)) else "")
+        self.numbers.append((name, group, slot, value))
+
+    def number_args(self) -> list[str]:
+        """The kernel's last arguments: P and Q if used, then each number of neither kind."""
+        groups = [g for g in NUMBERS if any(n[1] == g for n in self.numbers)]
+        return groups + [n for n, g, _, _ in self.numbers if not g]
+
+    def _place(self, slot: int) -> tuple[str, int]:
+        """The pool and offset of an array; a new one goes at the end of its dtype's pool."""
+        if slot in self.place:
+            return self.place[slot]
+        value = self.values[slot]
+        kind = ("batch" if slot in self.batch else "buffer" if slot in self.outputs
+                else "own" if slot in self.own_state else "state" if slot in self.states
+                else "static")
+        if kind == "buffer" and value.dtype != np.float64:
+            raise Unsupported(f"node {self._owner(slot)}: an output of dtype {value.dtype}")
+        pool = "keep" if value.dtype == np.float64 else \
+            "keep_" + re.sub(r"\W+", "_", value.dtype.name)
+        where = self.pools.setdefault(pool, [value.dtype, 0])
+        start = -(-where[1] // ALIGN) * ALIGN
+        where[1] = start + value.size
+        self.place[slot] = pool, start
+        self.places.append((slot, kind, pool, start))
+        return pool, start
+
+    def _view(self, slot: int, flat: bool, start, rows: str | None) -> str:
+        """An array as a view of its pool at `start`: all of it, or its first `rows` rows."""
+        value, pool = self.values[slot], self.place[slot][0]
+        dims = value.shape if rows is None else (rows,) + value.shape[1:]
+        if flat:
+            dims = (str(value.size) if rows is None else f"{rows} * {self._row_size(slot)}",)
+        return f"view({pool}, {start}, ({', '.join(map(str, dims))}{',' * (len(dims) == 1)}))"
 
     def _names(self, slot: int) -> tuple[str, str]:
         """The whole buffer of a slot and its flat view: B and F when it is viewed as its
         first n rows each step (as v and f), else v and f themselves; a vector is its own."""
         whole, flat = ("B", "F") if slot in self.per_row else ("v", "f")
         return f"{whole}{slot}", f"{whole if np.ndim(self.values[slot]) == 1 else flat}{slot}"
-
-    def _in_keep(self, slot: int) -> str:
-        """Place a work buffer in `keep`; returns its flat view there."""
-        value = self.values[slot]
-        if value.dtype != np.float64:
-            raise Unsupported(f"node {self._owner(slot)}: an output of dtype {value.dtype}")
-        start = self.keep_size
-        self.keep.append((slot, start))
-        self.keep_size += value.size
-        return f"keep[{start}:{self.keep_size}]"
 
     def _copy_batch(self, slot: int, flat: str) -> list[str]:
         """This step's rows of batch output `slot`, copied from the stacked data."""
@@ -357,8 +411,8 @@ class Generator:
     def _row_views(self, slot: int, depth: int) -> list[str]:
         """The first n rows of a row buffer (and of its flat view), n the rows of this batch."""
         pad = "    " * depth
-        out = [f"{pad}v{slot} = B{slot}[:n]"]
-        if (slot, True) in self.used:
+        out = [f"{pad}v{slot} = B{slot}[:n]"] if ("v", slot) in self.run_named else []
+        if ("f", slot) in self.run_named:
             out.append(f"{pad}f{slot} = F{slot}[:n * {self._row_size(slot)}]")
         return out
 
@@ -385,4 +439,6 @@ JIT = '@numba.njit(cache=True, nogil=True, error_model="numpy")'
 # Above this many per-step and per-epoch nodes, each node's code is a function of its own:
 # one function of thousands of unrolled loops takes numba minutes and gigabytes to compile.
 OUTLINE = 40
+ALIGN = 8  # elements: arrays in a pool start 64 bytes apart at least, a cache line
+NUMBERS = ("P", "Q")  # the arrays of float and of integer numbers
 _DIM = re.compile(r"\b([vf])(\d+)\.(size|shape(?:\[(\d)\])?)(?!\w)")

@@ -291,3 +291,71 @@ def test_a_graph_too_big_to_compile_is_declined_at_once_with_one_line(monkeypatc
     work = len(the_plan.step) + len(the_plan.epoch)
     assert said == [f"note: running on the interpreter: {work} per-step and per-epoch nodes, "
                     f"more than the 5 the compiled engine compiles"]
+
+
+def test_a_deep_kernel_takes_a_few_arguments_whatever_its_depth(tmp_path):
+    """The arrays come in as one flat pool per dtype and the numbers as one array per kind, so
+    no function of the kernel takes more arguments as the graph grows (numba's compile time
+    grows with them: 16 s for 600 arrays)."""
+    from gradhopper.runtime.codegen import source
+
+    widest = {}
+    for layers in (8, 30):
+        runner, why = compiled.engine_for(stacked_plan(layers, tmp_path))
+        assert runner is not None, why
+        assert len(runner.plan.step) + len(runner.plan.epoch) > source.OUTLINE
+        heads = re.findall(r"^def (\w+)\((.*)\):$", runner.source, re.M)
+        arguments = {name: len(args.split(", ")) for name, args in heads}
+        widest[layers] = (arguments.pop("run"), max(arguments.values()))
+    assert widest[8] == widest[30]
+    assert widest[30][0] <= 16 and widest[30][1] <= 8
+
+
+def test_a_deep_outlined_kernel_gives_the_interpreters_numbers(tmp_path):
+    """Above OUTLINE nodes, with a short last batch (40 rows in batches of 16)."""
+    from gradhopper.runtime.codegen import source
+
+    the_plan = stacked_plan(6, tmp_path)
+    assert len(the_plan.step) + len(the_plan.epoch) > source.OUTLINE
+    runner, why = compiled.engine_for(the_plan, epochs=2)
+    assert runner is not None and "def node0(" in runner.source, why
+    runner.run()
+    want = Executor(stacked_plan(6, tmp_path), epochs=2, cache=None).run()
+    assert_same_run(runner, want)
+    for end in runner.plan.slots:
+        np.testing.assert_allclose(runner.value(end), want.value(end), rtol=0, atol=TOL,
+                                   err_msg=str(end))
+
+
+def test_an_int64_static_array_an_integer_and_a_true_false_parameter():
+    """An int64 static array goes in a pool of its own, an integer parameter in Q and a
+    true/false one is an argument of its own; the numbers are the interpreter's."""
+    from gradhopper.runtime.codegen.kernel import Kernel
+    from gradhopper.runtime.nodetype import Param
+
+    library = {nt.identifier: nt for nt in default_registry()}
+    order = NodeType("t.order", make=lambda ctx: lambda: np.array([1, 0, 2], dtype=np.int64),
+                     outputs=(Port("idx"),))
+    sign = "(-1.0 if {$flip} else 1.0)"
+    loops = ("for i in range({y.flat}.size):\n"
+             "    {y.flat}[i] = {x.flat}[{idx.flat}[i]] * {$k} * " + sign)
+    pick = NodeType(
+        "t.pick", make=lambda ctx: lambda x, idx: x[idx] * ctx.params["k"]
+        * (-1.0 if ctx.params["flip"] else 1.0),
+        inputs=(Port("x"), Port("idx")), outputs=(Port("y"),),
+        params=(Param("k", "int", 2), Param("flip", "bool", True)),
+        kernel=lambda ctx: Kernel(numpy="{y} = {x}[{idx}] * {$k} * " + sign, loops=loops))
+    registry = Registry([library["param.tensor"], library["optim.sgd"], order, pick])
+    graph = Graph("toy", run={"epochs": 3, "seed": 0})
+    graph.nodes["W"] = Node("W", "param.tensor", {"shape": [3], "init": "normal"})
+    graph.nodes["order"] = Node("order", "t.order")
+    graph.nodes["pick"] = Node("pick", "t.pick", {"k": 3})
+    graph.nodes["sgd"] = Node("sgd", "optim.sgd", {"lr": 0.01})
+    for src, dst in (("W.value", "pick.x"), ("order.idx", "pick.idx"), ("W.value", "sgd.param"),
+                     ("pick.y", "sgd.grad"), ("sgd.next", "W.next")):
+        graph.edges.append(Edge(Endpoint.parse(src), Endpoint.parse(dst)))
+    runner, why = compiled.engine_for(plan(graph, registry))
+    assert runner is not None, why
+    assert re.search(r"^def run\(.*\bkeep_int64, .*\bQ, p\d+_flip\):$", runner.source, re.M)
+    runner.run()
+    assert_same_run(runner, Executor(plan(graph, registry), cache=None).run())
