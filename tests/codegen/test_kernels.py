@@ -336,3 +336,30 @@ def test_preloading_blas_leaves_scipy_linalg_unimported_and_numba_finds_it():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.split() == ["True", "False", "True"]
+
+
+@pytest.mark.parametrize("variable", [None, "2"])
+def test_the_kernels_blas_runs_one_thread_unless_the_user_says(variable):
+    """SciPy's OpenBLAS, as preload loads it: one thread, or what OPENBLAS_NUM_THREADS says
+    (OpenBLAS takes no more than the cores); the variable itself is left as it was."""
+    import os
+    import subprocess
+    import sys
+    pytest.importorskip("scipy")
+    code = ("import ctypes, glob, os, scipy\nfrom gradhopper.runtime.codegen import blas\n"
+            "blas.preload()\n"
+            "libs = glob.glob(os.path.join(os.path.dirname(scipy.__file__), os.pardir,"
+            " 'scipy.libs', 'libscipy_openblas*.so'))\n"
+            "print(ctypes.CDLL(libs[0]).scipy_openblas_get_num_threads() if libs else 'none',"
+            " os.environ.get('OPENBLAS_NUM_THREADS'))")
+    from gradhopper.runtime.codegen import blas
+    env = {k: v for k, v in os.environ.items() if k not in blas.THREAD_VARIABLES}
+    if variable:
+        env["OPENBLAS_NUM_THREADS"] = variable
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=env)
+    count, left = done.stdout.split()
+    if count == "none":
+        pytest.skip("a SciPy without its own OpenBLAS")
+    want = min(int(variable), os.cpu_count()) if variable else 1
+    assert (int(count), left) == (want, variable or "None")
