@@ -28,7 +28,7 @@ FORMULAS = {
 # buffer seen as integers, then read back). t is first held to [-40, 708]: below -37,
 # 1 + e^t is 1.0 in floating point whatever e^t is; a NaN stays NaN (np.minimum, np.maximum)
 # and its k is set to any number (a NaN cannot become an integer). Within 2 ulp of the numpy
-# form (tests/codegen/test_kernels.py); 45 us at 256x128.
+# form (tests/codegen/test_kernels.py); 61-66 us at 256x128 (bench_kernel_parts), against 134.
 LOG2E, LN2_HI, LN2_LO = 1.4426950408889634, 6.93147180369123816490e-01, 1.90821492927058770002e-10
 TAYLOR = 13
 SIGMOID_LOOPS = "\n".join([
@@ -38,7 +38,8 @@ SIGMOID_LOOPS = "\n".join([
     f"    {{k}} = np.floor({{t}} * {LOG2E!r} + 0.5)",
     f"    {{r}} = ({{t}} - {{k}} * {LN2_HI!r}) - {{k}} * {LN2_LO!r}",
     f"    {{p}} = {1.0 / math.factorial(TAYLOR)!r}",
-    *[f"    {{p}} = {{p}} * {{r}} + {1.0 / math.factorial(n)!r}" for n in range(TAYLOR - 1, -1, -1)],
+    *[f"    {{p}} = {{p}} * {{r}} + {1.0 / math.factorial(n)!r}"
+      for n in range(TAYLOR - 1, -1, -1)],
     "    {bits}[i] = (np.int64({k} if {k} > -60.0 else -60.0) + 1023) << 52",
     "    {a.flat}[i] = 1.0 / (1.0 + {p} * {a.flat}[i])"])
 SOFTMAX_LOOPS = """for i in range({z}.shape[0]):
