@@ -6,6 +6,13 @@ numba types np.dot only where scipy is installed (its BLAS functions come from
 functions at its first BLAS call by importing that module, and importing it through its package
 (`scipy.linalg`: all of SciPy's linear algebra) takes 0.2 s; `preload` loads the one extension
 module itself (SciPy's OpenBLAS with it, a few milliseconds), which the import then finds.
+
+That OpenBLAS (not numpy's, a library of its own) starts with one thread, unless the user set
+OpenBLAS's thread variables: a kernel's products are small (a 256x64 by 64x128 batch takes 70
+us on one core), and OpenBLAS's threads wait for each other, so any other busy core (another
+process, the editor's window, a sweep's workers) stalls every call. On a 2-core machine with
+other work running, the 64-128-10 net at batch 256 took 1.9-8.6 ms a step with two threads and
+0.40-0.64 ms with one (bench_processes); one thread also leaves the other core free.
 """
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ import functools
 import importlib.machinery
 import importlib.util
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -20,6 +28,7 @@ from .kernel import indent
 
 log = logging.getLogger(__name__)
 MODULE = "scipy.linalg.cython_blas"
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 
 
 @functools.cache
@@ -51,9 +60,15 @@ def preload() -> None:
     spec = importlib.machinery.PathFinder.find_spec(MODULE, places)
     if spec is None or spec.loader is None:
         return  # numba's own import then finds it, the slow way
+    own = not any(name in os.environ for name in THREAD_VARIABLES)
+    if own:  # read once, as OpenBLAS loads; the environment is put back at once
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
     try:
         module = importlib.util.module_from_spec(spec)
         sys.modules[MODULE] = module
         spec.loader.exec_module(module)
     except Exception:  # a SciPy laid out otherwise: numba's own import will say what is wrong
         sys.modules.pop(MODULE, None)
+    finally:
+        if own:
+            del os.environ["OPENBLAS_NUM_THREADS"]

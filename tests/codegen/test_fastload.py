@@ -24,9 +24,13 @@ from gradhopper.runtime.codegen import compiled
 runner, _ = compiled.engine_for(sample_plan("wheat_seeds"), epochs=2)
 runner.compile()
 runner.run()
-print(json.dumps({"history": runner.history,
-                  "hits": sum(runner.kernel.stats.cache_hits.values()),
-                  "registries": bool(runner.kernel.targetctx._registries)}))
+hits, registries = (sum(runner.kernel.stats.cache_hits.values()),
+                    bool(runner.kernel.targetctx._registries))
+import numba, numpy as np
+# compiled after the runtime was set up (from the cache, in the second process): it allocates
+fresh = numba.njit(lambda n: np.arange(n).astype(np.float64).sum())(100)
+print(json.dumps({"history": runner.history, "hits": hits, "registries": registries,
+                  "fresh": fresh}))
 """
 
 
@@ -46,9 +50,11 @@ def test_the_version_these_internals_are_read_from():
 
 def test_a_new_process_loads_the_cached_kernel_without_the_compiler(tmp_path):
     first = child(tmp_path)  # compiles: numba's compiler and all its registries
+    assert len(list((tmp_path / "kernels").glob("nrt_*.pickle"))) == 1  # NRT's machine code
     second = child(tmp_path)
     assert (first["hits"], first["registries"]) == (0, True)
     assert (second["hits"], second["registries"]) == (1, False)
+    assert first["fresh"] == second["fresh"] == 4950.0
     want = Executor(sample_plan("wheat_seeds"), epochs=2, cache=None).run().history
     for got in (first["history"], second["history"]):
         assert len(got) == len(want) == 2
@@ -56,6 +62,17 @@ def test_a_new_process_loads_the_cached_kernel_without_the_compiler(tmp_path):
             assert a.keys() == b.keys()
             for key in b:
                 assert a[key] == pytest.approx(b[key], abs=1e-12, rel=0), key
+
+
+def test_an_unreadable_runtime_entry_is_compiled_again(tmp_path):
+    """NRT's machine code in the cache, spoilt: the next process compiles it as numba does,
+    writes it whole again, and runs the same."""
+    first = child(tmp_path)
+    entry, = (tmp_path / "kernels").glob("nrt_*.pickle")
+    entry.write_bytes(b"not a pickle")
+    second = child(tmp_path)
+    assert second["history"] == first["history"] and second["fresh"] == 4950.0
+    assert entry.read_bytes() != b"not a pickle"
 
 
 def test_other_argument_types_are_left_to_numba(tmp_path, monkeypatch):

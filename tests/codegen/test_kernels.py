@@ -151,6 +151,34 @@ def test_activation_and_delta(fn):
     check_both_forms("nn.delta", {"grad": grad, "a": a}, {"delta": backward(grad, a)}, fn=fn)
 
 
+SIGMOID_EDGES = [0.0, -0.0, 1e-300, 36.0, 37.0, 38.0, 40.0, 41.0, -707.0, -708.0, -709.0,
+                 -745.0, -746.0, 1000.0, -1000.0, 1e308, -1e308, np.inf, -np.inf, np.nan]
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_the_sigmoids_own_exponential_keeps_to_numpys(compiled):
+    """The loop form's e^t (activation_code.py) at the edges and over the whole range, in plain
+    Python and as numba compiles it (vectorised): within 2 ulp of the node's numpy, NaN kept."""
+    z = np.concatenate([SIGMOID_EDGES, rng.uniform(-800.0, 800.0, 4000),
+                        rng.normal(0.0, 4.0, 4000)]).reshape(-1, 4)
+    nt, ctx = context("nn.activation", ["z"], fn="sigmoid")
+    want = nt.make(ctx)(z)
+    text = fill(nt.kernel(ctx).loops, lambda kind, name, flat: f"{name}_flat" if flat
+                else f"t_{name}")
+    a = np.full_like(z, 7.0)
+    if compiled:
+        numba = pytest.importorskip("numba")
+        namespace = {"np": np, "numba": numba}
+        body = "\n".join("    " + line for line in text.splitlines())
+        exec(f"def sigmoid(z_flat, a_flat):\n{body}", namespace)
+        numba.njit(error_model="numpy")(namespace["sigmoid"])(z.reshape(-1), a.reshape(-1))
+    else:
+        exec(text, {"np": np, "z_flat": z.reshape(-1), "a_flat": a.reshape(-1)})
+    assert np.array_equal(np.isnan(a), np.isnan(want))
+    ok = ~np.isnan(want)
+    assert np.all(np.abs(a[ok] - want[ok]) <= 2 * np.spacing(want[ok]))
+
+
 @pytest.mark.parametrize("bias", [True, False])
 def test_layers(bias):
     x, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2)
@@ -308,3 +336,30 @@ def test_preloading_blas_leaves_scipy_linalg_unimported_and_numba_finds_it():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.split() == ["True", "False", "True"]
+
+
+@pytest.mark.parametrize("variable", [None, "2"])
+def test_the_kernels_blas_runs_one_thread_unless_the_user_says(variable):
+    """SciPy's OpenBLAS, as preload loads it: one thread, or what OPENBLAS_NUM_THREADS says
+    (OpenBLAS takes no more than the cores); the variable itself is left as it was."""
+    import os
+    import subprocess
+    import sys
+    pytest.importorskip("scipy")
+    code = ("import ctypes, glob, os, scipy\nfrom gradhopper.runtime.codegen import blas\n"
+            "blas.preload()\n"
+            "libs = glob.glob(os.path.join(os.path.dirname(scipy.__file__), os.pardir,"
+            " 'scipy.libs', 'libscipy_openblas*.so'))\n"
+            "print(ctypes.CDLL(libs[0]).scipy_openblas_get_num_threads() if libs else 'none',"
+            " os.environ.get('OPENBLAS_NUM_THREADS'))")
+    from gradhopper.runtime.codegen import blas
+    env = {k: v for k, v in os.environ.items() if k not in blas.THREAD_VARIABLES}
+    if variable:
+        env["OPENBLAS_NUM_THREADS"] = variable
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=env)
+    count, left = done.stdout.split()
+    if count == "none":
+        pytest.skip("a SciPy without its own OpenBLAS")
+    want = min(int(variable), os.cpu_count()) if variable else 1
+    assert (int(count), left) == (want, variable or "None")
