@@ -181,7 +181,7 @@ class Composer(QtCore.QObject):
         """The menu a right-click on `item` opens: a wire's, a node's (a layer's, a cluster's),
         or None."""
         if isinstance(item, PipeItem) and item.output_port is not None:
-            after = self.canvas._uid(item.output_port.node)
+            after = self.canvas.uid(item.output_port.node)
             menu = QtWidgets.QMenu(self.canvas.viewer)
             menu.addAction(INSERT_TEXT, lambda: self.insert_layer(after))
             return menu
@@ -191,7 +191,7 @@ class Composer(QtCore.QObject):
             node = item if isinstance(item, NodeItem) else None
         if node is None:
             return None
-        node_id = self.canvas._uid(node)
+        node_id = self.canvas.uid(node)
         menu = QtWidgets.QMenu(self.canvas.viewer)
         menu.addAction(INSERT_TEXT, lambda: self.insert_layer(node_id))
         if self.can_remove(node_id):

@@ -88,7 +88,7 @@ class Debugging(QtCore.QObject):
         node = self._graph.nodes.get(node_id) if self._graph is not None else None
         if node is None:
             return None
-        return [name for name, _, _ in self.canvas._ports(node)[1]]
+        return [name for name, _, _ in self.canvas.ports(node)[1]]
 
     @staticmethod
     def _uid(node) -> str:

@@ -52,7 +52,7 @@ class Trail:
                 self._labelled.discard(pipe)
                 continue
             port = pipe.output_port
-            value, stale = read(ex, debugger, self.canvas._uid(port.node), port.name)
+            value, stale = read(ex, debugger, self.canvas.uid(port.node), port.name)
             self._label(pipe, short(value) + ("" if stale is None else f" (step {stale})"),
                         STALE_COLOUR if stale is not None else LABEL_COLOUR)
 
