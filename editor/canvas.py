@@ -14,7 +14,6 @@ from gradhopper.runtime.graph import Edge, Endpoint, Graph, Node
 from . import clipboard, commands, hover, wiring
 from .compat import NodeItem, PipeItem, PortItem
 from .diagnosis import Diagnosis
-from .lod import READABLE_SCALE  # noqa: F401 - tests/editor/test_opening.py reads it here
 from .nodes_view import SLIDER_PARAMS, GradNode, slider_params
 from .plots import REDRAW_S
 from .scene_build import GraphScene

@@ -259,7 +259,6 @@ class GraphScene(QtCore.QObject):
         """Our node id of a NodeGraphQt node item."""
         return self.ng.get_node_by_id(item.id).get_property("uid")
 
-    _uid = uid  # the name tests/editor/test_build_path.py reads
 
     def _add_view(self, node: Node) -> bool:
         """Add the node's view; False if its `ui.pos` is unusable (it is then at 0, 0)."""

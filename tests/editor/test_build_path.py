@@ -71,9 +71,9 @@ class Person:
         viewer = self.win.canvas.viewer
         (pipe,) = [i for i in viewer.scene().items() if isinstance(i, PipeItem)
                    and i.output_port and i.input_port
-                   and self.win.canvas._uid(i.output_port.node) == src.split(".")[0]
+                   and self.win.canvas.uid(i.output_port.node) == src.split(".")[0]
                    and i.output_port.name == src.split(".")[1]
-                   and self.win.canvas._uid(i.input_port.node) == dst.split(".")[0]]
+                   and self.win.canvas.uid(i.input_port.node) == dst.split(".")[0]]
         point = viewer.mapFromScene(pipe.path().pointAtPercent(0.5))
         assert viewer.viewport().rect().contains(point)
 

@@ -10,7 +10,7 @@ from helpers import SAMPLES
 from PySide6 import QtWidgets
 
 from gradhopper.editor import opening
-from gradhopper.editor.canvas import READABLE_SCALE
+from gradhopper.editor.lod import READABLE_SCALE
 from gradhopper.runtime.fileformat import load
 from gradhopper.runtime.graph import Node
 
