@@ -20,11 +20,11 @@ tests/codegen/test_fastload.py holds it to that version.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
-import tempfile
 
 from . import cache
+from .. import atomicwrite
+from ..errors import GradhopperError
 
 
 def prime(dispatcher, args: tuple) -> bool:
@@ -83,15 +83,10 @@ def _runtime_path(ctx):
 
 
 def _write(path, data: bytes) -> None:
-    """Whole or not at all: another process may read it at any moment."""
+    """Whole or not at all (atomicwrite: another process may read it at any moment); a cache
+    that cannot be written is left alone, and the next process compiles NRT again."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError:  # a read-only cache: the next process compiles it again
+        atomicwrite.write(path, lambda fh: fh.write(data))
+    except (OSError, GradhopperError):
         return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        os.unlink(tmp)
