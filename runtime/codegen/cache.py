@@ -6,7 +6,9 @@ code and the shapes of the arrays (layer widths, batch size, test-set size: know
 the kernel faster), and nothing else (no node ids, no data, no values passed in at
 run time), so a sweep of learning rates, seeds or equal folds shares one kernel. numba
 (``cache=True``) keeps its machine code beside it in ``__pycache__`` and checks the file's time
-stamp, which is why a file that exists is never rewritten. The cache is ``$GRADHOPPER_CACHE``
+stamp, which is why a file that exists is never rewritten; native.py keeps the same machine
+code beside it as ``kernel_<hash>.<key>.native``, which a new process runs without importing
+numba. The cache is ``$GRADHOPPER_CACHE``
 if set, else ``~/.cache/gradhopper``; deleting it is always safe.
 
 `compile_apart` compiles in a child process (``python -m gradhopper.runtime.codegen.cache``):
@@ -24,7 +26,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-FORMAT = "3"  # bump when the generated code's calling convention changes
+from . import native
+
+FORMAT = "4"  # bump when the generated code's calling convention or its cache files change
 _loaded: dict[str, object] = {}  # hash -> the kernel's dispatcher, for this process
 
 
@@ -47,7 +51,7 @@ def load(source: str, name: str = "run"):
     digest = key(source)
     if digest in _loaded:
         return _loaded[digest], _path(digest)
-    path = _write(digest, source)
+    path = write(source)
     module_name = f"gradhopper_kernel_{digest}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
@@ -62,14 +66,15 @@ def ready(source: str) -> bool:
     types: the same source almost always means the same types)."""
     digest = key(source)
     path = _path(digest)
-    return digest in _loaded or any((path.parent / "__pycache__").glob(f"{path.stem}.*.nbi"))
+    return (digest in _loaded or any(path.parent.glob(f"{path.stem}.*.native"))
+            or any((path.parent / "__pycache__").glob(f"{path.stem}.*.nbi")))
 
 
 def compile_apart(source: str, call: tuple, timeout: float = 300.0) -> None:
     """Compile the kernel of `source` for the arguments `call` (numbers and arrays) in a child
     process, into the disk cache. A child that fails leaves the cache as it was: the caller's
     own first call then compiles, and reports numba's error."""
-    path = _write(key(source), source)
+    path = write(source)
     fd, args = tempfile.mkstemp(prefix=".call.", suffix=".pickle", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -87,14 +92,16 @@ def forget() -> None:
     for digest in list(_loaded):
         sys.modules.pop(f"gradhopper_kernel_{digest}", None)
     _loaded.clear()
+    native.forget()
 
 
 def _path(digest: str) -> Path:
     return cache_dir() / f"kernel_{digest}.py"
 
 
-def _write(digest: str, source: str) -> Path:
-    path = _path(digest)
+def write(source: str) -> Path:
+    """The kernel's file in the cache, written if new."""
+    path = _path(key(source))
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,6 +126,7 @@ def _compile_child(args: str) -> None:
         path, call = pickle.load(fh)
     kernel, _ = load(Path(path).read_text(encoding="utf-8"))
     kernel(*call)
+    native.save(kernel, Path(path), call)
 
 
 if __name__ == "__main__":

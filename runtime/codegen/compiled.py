@@ -28,7 +28,10 @@ How it is built (source.py).
    Parameters a template reads as ``{$name}`` come in one array (P; Q for integers), so the
    source (the disk cache's key, cache.py) depends on the graph's structure and array shapes
    only.
-4. The runner calls the kernel (in about ten stretches of epochs when someone subscribed to the
+4. Loading (`compile`): the kernel's machine code from its native file if there is one
+   (native.py: no numba import, 0.03 s), else numba's disk cache (fastload.py), else numba
+   compiles it and the machine code is kept for the next process.
+5. The runner calls the kernel (in about ten stretches of epochs when someone subscribed to the
    progress events, else once). It is a strategy that advances its Executor's run state
    (runstate.py): it copies the state from `rs.V` into `keep` when a call starts and writes
    the state, the position, the history and the values back into the run state as the call
@@ -56,7 +59,7 @@ import time
 
 import numpy as np
 
-from . import blas, cache as compiled_cache, fastload
+from . import blas, cache as compiled_cache, fastload, native
 from .source import Generator, Prepared, Unsupported, kernels
 from ..errors import GradhopperError, NonFiniteError
 from ..executor import Event, Executor
@@ -177,19 +180,29 @@ class CompiledRunner:
             call = self._probe_call()
             if apart and not compiled_cache.ready(self.source):
                 compiled_cache.compile_apart(self.source, call)
-            kernel, self.path = compiled_cache.load(self.source)
+            self.path = compiled_cache.write(self.source)
             if "np.dot(" in self.source:
                 blas.preload()  # else the kernel's first np.dot imports all of scipy.linalg
-            fastload.prime(kernel, call)  # a cached kernel without numba's compiler set-up
-            try:
-                kernel(*call)
-            except Exception as exc:  # numba's errors run to pages; the first line says it
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                raise Unsupported(f"numba could not compile the kernel ({type(exc).__name__}: "
-                                  f"{first}; the source is {self.path})") from None
-            self.kernel = kernel
+            self.kernel = native.load(self.path, call, self._dispatcher) or self._compiled(call)
             self.compile_seconds = time.perf_counter() - start
         return self.compile_seconds
+
+    def _dispatcher(self):
+        return compiled_cache.load(self.source)[0]
+
+    def _compiled(self, call: tuple):
+        """numba's dispatcher, loaded from numba's cache or compiled for `call`; its machine
+        code is kept for `native.load` when it was compiled here."""
+        kernel = self._dispatcher()
+        fastload.prime(kernel, call)  # a cached kernel without numba's compiler set-up
+        try:
+            kernel(*call)
+        except Exception as exc:  # numba's errors run to pages; the first line says it
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise Unsupported(f"numba could not compile the kernel ({type(exc).__name__}: "
+                              f"{first}; the source is {self.path})") from None
+        native.save(kernel, self.path, call)
+        return kernel
 
     def cached(self) -> bool:
         """The kernel is loaded, or in the disk cache: `compile()` only loads it."""

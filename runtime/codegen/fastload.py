@@ -1,5 +1,8 @@
 """A kernel from numba's disk cache without numba's compiler set-up, for a quick start.
 
+The second way to a cached kernel: native.py's file, when there is one, needs no numba at all;
+this serves the kernels it does not keep, and a native file that is missing or spoilt.
+
 A numba dispatcher's first call readies the whole compiler before it reads its disk cache
 (``cache=True``): `BaseContext.refresh` imports and installs every typing and lowering
 registry, about 0.15 s, and loading machine code needs none of it. `prime` reads the same
