@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from gradhopper.runtime.codegen.kernel import Kernel, each_element
+from gradhopper.runtime.codegen.kernel import Kernel, each_element, indent
 
 # e^-z is capped at e^708 (finite, and 1 / (1 + e^708) is still a normal float), so the
 # tutorial's 1 / (1 + e^-z) never overflows or warns, for any z: about 4x faster than
@@ -31,7 +31,7 @@ FORMULAS = {
 # form (tests/codegen/test_kernels.py); 61-66 us at 256x128 (bench_kernel_parts), against 134.
 LOG2E, LN2_HI, LN2_LO = 1.4426950408889634, 6.93147180369123816490e-01, 1.90821492927058770002e-10
 TAYLOR = 13
-SIGMOID_LOOPS = "\n".join([
+SIGMOID_SERIES = "\n".join([
     "{bits} = {a.flat}.view(np.int64)",
     "for i in range({a.flat}.size):",
     f"    {{t}} = np.maximum(np.minimum(-{{z.flat}}[i], {EXP_CAP!r}), -40.0)",
@@ -42,6 +42,13 @@ SIGMOID_LOOPS = "\n".join([
       for n in range(TAYLOR - 1, -1, -1)],
     "    {bits}[i] = (np.int64({k} if {k} > -60.0 else -60.0) + 1023) << 52",
     "    {a.flat}[i] = 1.0 / (1.0 + {p} * {a.flat}[i])"])
+# The series pays once a row fills the vector registers; below that libm's exp per element is
+# quicker (ns per element, libm / series, numba here: 4.3/44 at 1 element, 4.3/10 at 5, 4.3/5.4
+# at 16, 4.1/2.8 at 32, 4.0/1.9 from 256): the online nets' 5- and 3-wide layers take libm's.
+# The size is a number in the kernel for a fixed batch, so LLVM keeps one branch.
+SERIES_FROM = 32
+SIGMOID_LOOPS = "\n".join([f"if {{a.flat}}.size >= {SERIES_FROM}:", *indent(SIGMOID_SERIES, 1),
+                           "else:", *indent(each_element(("a", FORMULAS["sigmoid"][0])).loops, 1)])
 SOFTMAX_LOOPS = """for i in range({z}.shape[0]):
     {top}, {total} = {z}[i, 0], 0.0
     for j in range({z}.shape[1]):
