@@ -38,6 +38,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,7 @@ EXTENSIONS = (("numba._helperlib", ()), ("numba._dynfunc", ()),
               ("numba.core.runtime._nrt_python", ("core", "runtime")))
 _loaded: dict[Path, "Kernel"] = {}
 _linked: list = []  # every engine linked in this process: its machine code is never freed
+_once = threading.Lock()
 
 
 # -- the argument types -------------------------------------------------------------------------
@@ -212,10 +214,16 @@ def _address(name: str) -> int | None:
     return ll.address_of_symbol(name) or None
 
 
-@functools.cache
 def _runtime():
     """llvmlite's binding ready and numba's C helpers registered as numba registers them
-    (BaseContext's, the C math functions, NRT's), their modules loaded without numba."""
+    (BaseContext's, the C math functions, NRT's), their modules loaded without numba; once,
+    whichever thread (the editor's run, its window) asks first."""
+    with _once:
+        return _set_up()
+
+
+@functools.cache
+def _set_up():
     import llvmlite.binding as ll
     ll.initialize_native_target()
     ll.initialize_native_asmprinter()
