@@ -88,12 +88,15 @@ class ClusterTools(QtCore.QObject):
         return self.window.graph
 
     def _push(self, text: str, change) -> bool:
+        """`change(graph)` worked out on a copy, then made one undo step; a refused change
+        leaves the graph alone and says why."""
+        work = self.graph.copy()
         try:
-            change(self.graph.copy())
+            change(work)
         except GradhopperError as exc:
             self.window.show_message(f"{text}: {exc.message}")
             return False
-        self.window.undo.push(commands.Restructure(self.graph, text, change))
+        self.window.undo.push(commands.MoveTo(self.graph, work, text))
         return True
 
     def _selected_cluster(self) -> str | None:

@@ -186,30 +186,9 @@ class SetGraphField(_Command):
         self._set(self.old)
 
 
-class Restructure(_Command):
-    """A change of many nodes and wires at once (collapse a cluster, expand it, insert one):
-    redo runs `change(graph)`; undo puts back the nodes, wires and their order as they were,
-    so the file's bytes come back too. `change` is checked on a copy before it is pushed."""
-
-    def __init__(self, graph: Graph, text: str, change):
-        super().__init__(graph, text)
-        self.change = change
-
-    def redo(self):
-        g = self.graph
-        self.nodes = {k: copy.deepcopy(n) for k, n in g.nodes.items()}
-        self.edge_order = list(g.edges)
-        self.change(g)
-
-    def undo(self):
-        g = self.graph  # nodes both sides hold are unchanged: keep the ones shown
-        g.replace({k: g.nodes.get(k) or copy.deepcopy(n) for k, n in self.nodes.items()},
-                  self.edge_order)
-
-
 class MoveTo(_Command):
-    """A change worked out on a copy of the graph (a layer inserted or removed, the
-    auto-layout): redo and undo carry the graph between the two states through its own verbs,
+    """A change worked out on a copy of the graph (a cluster collapsed or expanded, a layer
+    inserted or removed, the auto-layout): redo and undo carry the graph between the two states through its own verbs,
     so the canvas follows, and undo gives back the file byte for byte."""
 
     def __init__(self, graph: Graph, after: Graph, text: str):
