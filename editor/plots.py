@@ -80,9 +80,18 @@ class PlotPanel(QtWidgets.QWidget):
         return self._curves
 
     def set_graph(self, graph: Graph) -> None:
-        """Show `graph`'s plots. Its series are made by fill(), which the window calls once the
-        canvas has painted its first view (a curve and its legend entry cost ~1.5 ms: 50 ms
-        for the 32 series of a 500-node graph), or when they are first read."""
+        """Show `graph`'s plots from the next fill(), which the window calls once the canvas
+        has painted its first view, or once a burst of edits is over (a cluster of 400 nodes
+        expanded is one rebuild, not one per view node), or when they are first read: a curve
+        and its legend entry cost ~1.5 ms, 50 ms for the 32 series of a 500-node graph."""
+        self._graph = graph
+        self.plot.setXRange(1, max(graph.epochs, 2), padding=0.02)
+
+    def fill(self) -> None:
+        """Make the series of the graph given to set_graph, if not made yet."""
+        graph, self._graph = self._graph, None
+        if graph is None:
+            return
         self.plot.clear()
         self.legend.clear()
         self.maps.clear()
@@ -90,16 +99,8 @@ class PlotPanel(QtWidgets.QWidget):
         self.runs.forget()  # plot.clear() took their items
         self._seen = (None, -1, -1)
         self._drawn = 0.0
-        self._graph = graph
-        self.plot.setXRange(1, max(graph.epochs, 2), padding=0.02)
         self._heatmaps = [n.id for n in graph.nodes.values() if self.shows(n) == "heatmap"]
         self.maps.setVisible(bool(self._heatmaps))
-
-    def fill(self) -> None:
-        """Make the series of the graph given to set_graph, if not made yet."""
-        graph, self._graph = self._graph, None
-        if graph is None:
-            return
         plots = [n.id for n in graph.nodes.values() if self.shows(n) == "plot"]
         for i, node_id in enumerate(plots):
             pen = pg.mkPen(SERIES_COLOURS[i % len(SERIES_COLOURS)], width=2)
@@ -129,6 +130,7 @@ class PlotPanel(QtWidgets.QWidget):
         if executor is None or (not final and now - self._drawn < REDRAW_S):
             return False
         self._drawn = now
+        self.fill()
         history = executor.history[:]  # the worker appends to it; read a stable copy
         seen = (id(executor), len(history), executor.steps)
         if seen == self._seen:

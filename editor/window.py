@@ -49,6 +49,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.plots = PlotPanel(self.registry)
         self._fill_plots = QtCore.QTimer(self, singleShot=True, interval=0)
         self._fill_plots.timeout.connect(self.plots.fill)
+        self._remake_views = QtCore.QTimer(self, singleShot=True, interval=0)
         self._dock("Palette", self.palette, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Inspector", self.inspector, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Plots", self.plots, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
@@ -57,6 +58,7 @@ class MainWindow(QtWidgets.QMainWindow):
         views = self._dock("Views", self.learning_views,
                            QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         views.visibilityChanged.connect(self.learning_views.set_seen)
+        self._remake_views.timeout.connect(lambda: self.learning_views.set_graph(self.graph))
         self.tabifyDockWidget(self.findChild(QtWidgets.QDockWidget, "plots"), views)
         self.findChild(QtWidgets.QDockWidget, "plots").raise_()
         self.run_controls = RunControls(self.runner, self.canvas, self.plots, self)
@@ -205,10 +207,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if kind in ("node_added", "node_removed", "node_renamed") and self.plots.shows(
                 data["node"]):
             self.plots.set_graph(self.graph)
-            self.plots.fill()
+            self._fill_plots.start()  # once the burst of edits is over
         if kind in ("node_added", "node_removed", "node_renamed") and \
                 self.learning_views.shows(data["node"]):
-            self.learning_views.set_graph(self.graph)
+            self._remake_views.start()
 
     def _build_failed(self, text: str) -> None:
         """The canvas's idle-time build of an opened graph failed and put the old one back."""

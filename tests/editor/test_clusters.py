@@ -154,3 +154,25 @@ def test_a_pasted_cluster_gets_fresh_ids_inside_and_the_file_reopens(window, tmp
     assert window.save_to(tmp_path / "two.json")
     assert window.open_file(tmp_path / "two.json")
     assert clusters.names(window.graph) == ["hidden_layer", pasted]
+
+
+def test_a_cluster_of_many_plots_rebuilds_the_plot_panel_once(window, qtbot, monkeypatch):
+    """Each plot node a collapse or its undo takes away or puts back used to rebuild every
+    series: seconds for a 500-node graph. Now one rebuild once the edits are over."""
+    from gradhopper.runtime.graph import Node
+
+    opened(window)
+    for k in range(6):
+        window.graph.add_node(Node(f"extra_plot{k}", "view.plot", {}, {"pos": [0.0, 90.0 * k]}))
+    qtbot.wait(10)
+    plots = {n for n, node in window.graph.nodes.items() if window.plots.shows(node) == "plot"}
+    assert {f"{n}.value" for n in plots} == set(window.plots.curves)
+    builds = []
+    clear = window.plots.legend.clear
+    monkeypatch.setattr(window.plots.legend, "clear", lambda: (builds.append(1), clear()))
+    window.cluster_tools.collapse(sorted(plots), "views")
+    qtbot.wait(10)
+    assert not window.plots.curves and len(builds) == 1
+    window.undo.undo()
+    qtbot.wait(10)
+    assert {f"{n}.value" for n in plots} == set(window.plots.curves) and len(builds) == 2
