@@ -47,6 +47,7 @@ from .. import atomicwrite
 from ..errors import GradhopperError
 
 MAGIC = b"gradhopper native kernel 1\n"
+CHECK_SECONDS = 60.0  # a link takes well under a second; a child that hangs is given up
 ENV_PREFIX = "_ZN08NumbaEnv"  # numba's mangled name of a function's Environment global
 # numba.core.intrinsics.INTR_MATH: C math functions numba binds to its helper library's copies
 MATH = frozenset("""
@@ -124,8 +125,11 @@ def save(dispatcher, kernel_path: Path, args: tuple) -> bool:
     header = {"signature": list(sig), "wrapper": cres.fndesc.llvm_cpython_wrapper_name,
               "environments": envs, "needs": needs, "sha256": hashlib.sha256(obj).hexdigest()}
     data = MAGIC + json.dumps(header).encode() + b"\n" + obj
-    linked = subprocess.run([sys.executable, "-m", __name__], input=data, capture_output=True,
-                            check=False)
+    try:
+        linked = subprocess.run([sys.executable, "-m", __name__], input=data,
+                                capture_output=True, check=False, timeout=CHECK_SECONDS)
+    except (OSError, subprocess.TimeoutExpired):  # no child to ask: keep numba's path
+        return False
     if linked.returncode != 0:
         return False
     try:

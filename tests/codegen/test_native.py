@@ -242,3 +242,17 @@ def test_an_unwritable_cache_keeps_numbas_path(cache, monkeypatch):
     assert not isinstance(second.kernel, native.Kernel)
     assert not list((cache / "kernels").glob("*.native"))
     assert second.run().history == first.run().history
+
+
+def test_a_child_that_cannot_link_the_file_keeps_numbas_path(cache, monkeypatch):
+    """The check before writing: a child that fails, or cannot be started, writes nothing."""
+    import subprocess as sp
+
+    def no_child(*args, **kwargs):
+        raise OSError("no python here")
+
+    monkeypatch.setattr(sp, "run", no_child)
+    first, second = compiled_twice("mazur")
+    assert not isinstance(second.kernel, native.Kernel)
+    assert not list((cache / "kernels").glob("*.native"))
+    assert second.run().history == first.run().history
