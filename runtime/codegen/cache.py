@@ -8,8 +8,8 @@ run time), so a sweep of learning rates, seeds or equal folds shares one kernel.
 (``cache=True``) keeps its machine code beside it in ``__pycache__`` and checks the file's time
 stamp, which is why a file that exists is never rewritten; native.py keeps the same machine
 code beside it as ``kernel_<hash>.<key>.native``, which a new process runs without importing
-numba. The cache is ``$GRADHOPPER_CACHE``
-if set, else ``~/.cache/gradhopper``; deleting it is always safe.
+numba. The cache is ``$GRADHOPPER_CACHE`` if set, else ``~/.cache/gradhopper``; deleting it
+is always safe.
 
 `compile_apart` compiles in a child process (``python -m gradhopper.runtime.codegen.cache``):
 numba's compiler holds the GIL for seconds, which the editor's window and its interpreted run

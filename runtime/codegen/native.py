@@ -102,28 +102,16 @@ def save(dispatcher, kernel_path: Path, args: tuple) -> bool:
     """Keep the machine code numba has just compiled in this process for a call with `args`;
     False where there is none to keep (loaded from numba's cache: numba keeps no object code
     then), the kernel needs more than `load` provides, or the file cannot be written."""
-    target, sig = path(kernel_path, args), signature(args)
+    target = path(kernel_path, args)
     if target is None or target.exists():
         return target is not None
-    cres = next((c for types, c in dispatcher.overloads.items()
-                 if tuple(map(str, types)) == sig), None)
-    if cres is None or cres.objectmode or cres.environment.consts:
-        return False
     try:
-        _, kind, (obj, bitcode) = cres.library.serialize_using_object_code()
-    except (RuntimeError, ValueError):  # no object code kept: loaded, not compiled
+        found = _compiled_object(dispatcher, signature(args))
+    except Exception:  # a numba whose internals differ: its own path, as before
         return False
-    import llvmlite.binding as ll
-    module = ll.parse_bitcode(bitcode)
-    needs = sorted({f.name for f in module.functions if f.is_declaration
-                    and not f.name.startswith("llvm.")}
-                   | {g.name for g in module.global_variables if g.is_declaration})
-    envs = sorted(g.name for g in module.global_variables
-                  if g.name.startswith(ENV_PREFIX) and not g.is_declaration)
-    if kind != "object" or any(_address(name) is None for name in needs):
+    if found is None:
         return False
-    header = {"signature": list(sig), "wrapper": cres.fndesc.llvm_cpython_wrapper_name,
-              "environments": envs, "needs": needs, "sha256": hashlib.sha256(obj).hexdigest()}
+    header, obj = found
     data = MAGIC + json.dumps(header).encode() + b"\n" + obj
     try:
         linked = subprocess.run([sys.executable, "-m", __name__], input=data,
@@ -137,6 +125,30 @@ def save(dispatcher, kernel_path: Path, args: tuple) -> bool:
     except GradhopperError:  # a cache that cannot be written: numba's path next time
         return False
     return True
+
+
+def _compiled_object(dispatcher, sig: tuple) -> tuple[dict, bytes] | None:
+    """(the file's header, the object code) of the dispatcher's overload for `sig`, or None."""
+    cres = next((c for types, c in dispatcher.overloads.items()
+                 if tuple(map(str, types)) == sig), None)
+    if cres is None or cres.objectmode or cres.environment.consts:
+        return None
+    try:
+        _, kind, (obj, bitcode) = cres.library.serialize_using_object_code()
+    except (RuntimeError, ValueError):  # no object code kept: loaded, not compiled
+        return None
+    import llvmlite.binding as ll
+    module = ll.parse_bitcode(bitcode)
+    needs = sorted({f.name for f in module.functions if f.is_declaration
+                    and not f.name.startswith("llvm.")}
+                   | {g.name for g in module.global_variables if g.is_declaration})
+    envs = sorted(g.name for g in module.global_variables
+                  if g.name.startswith(ENV_PREFIX) and not g.is_declaration)
+    if kind != "object" or any(_address(name) is None for name in needs):
+        return None
+    return ({"signature": list(sig), "wrapper": cres.fndesc.llvm_cpython_wrapper_name,
+             "environments": envs, "needs": needs, "sha256": hashlib.sha256(obj).hexdigest()},
+            obj)
 
 
 # -- loading ------------------------------------------------------------------------------------
