@@ -57,8 +57,9 @@ class EdgeList(list):
     """The graph's edges in file order, with an index kept up to date by every change.
 
     `into` maps an input endpoint to its edge, `out` a node id to the edges leaving it, so
-    loading, validating and planning look edges up in O(1) and cost O(nodes + edges) in all. Callers may change the list directly (the editor's undo restores
-    an order with `edges[:] = ...`); every change but append rebuilds the index.
+    loading, validating and planning look edges up in O(1) and cost O(nodes + edges) in all.
+    Callers may change the list directly (the editor's undo restores an order with
+    `edges[:] = ...`); append and remove keep the index in step, every other change rebuilds it.
     """
 
     def __init__(self, edges=()):
@@ -68,11 +69,13 @@ class EdgeList(list):
     def _reindex(self) -> None:
         self.into: dict[Endpoint, Edge] = {}
         self.out: dict[str, list[Edge]] = {}
+        self._shared: set[Endpoint] = set()  # inputs with two edges or more (a broken file's)
         for edge in self:
             self._index(edge)
 
     def _index(self, edge: Edge) -> None:
-        self.into.setdefault(edge.dst, edge)
+        if self.into.setdefault(edge.dst, edge) is not edge:
+            self._shared.add(edge.dst)
         self.out.setdefault(edge.src.node, []).append(edge)
 
     def __reduce__(self):  # pickled (a sweep's task) and copied with its index rebuilt
@@ -83,8 +86,17 @@ class EdgeList(list):
         self._index(edge)
 
     def remove(self, edge: Edge) -> None:
-        super().remove(edge)  # O(edges) already, so rebuilding keeps the index exact for free
-        self._reindex()
+        """One edge out, in O(edges) of C and O(its node's edges) of Python: a rebuild per
+        removal made deleting or collapsing 1,600 nodes of a 2,100-node graph take 9 s."""
+        super().remove(edge)
+        if edge.dst in self._shared:  # which edge now goes into it takes a look at them all
+            self._reindex()
+            return
+        del self.into[edge.dst]
+        leaving = self.out[edge.src.node]
+        leaving.remove(edge)
+        if not leaving:
+            del self.out[edge.src.node]
 
 
 def _rebuilding(name):
