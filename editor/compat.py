@@ -43,6 +43,9 @@ def new_node_graph() -> NodeGraph:
     """A NodeGraph whose viewer edits nothing behind our back; cycles allowed (delayed edges)."""
     graph = NodeGraph()
     graph.set_acyclic(False)
+    # node names are our ids, unique already: NodeGraphQt's check lists every name per node
+    # made (2 s of a 1,600-node cluster's undo on a 2,100-node graph)
+    graph.get_unique_name = lambda name: name
     viewer = graph.viewer()
     handlers = {
         "connection_changed": graph._on_connection_changed,

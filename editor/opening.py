@@ -140,17 +140,12 @@ def union(items) -> QtCore.QRectF:
 
 
 @contextlib.contextmanager
-def building(ng):
-    """What NodeGraphQt does per item that a build can skip: its O(n^2) unique-name check (our
-    ids are unique), per-item tooltips and, for Qt's thousands of new wrappers, cycle
-    collections that find nothing to free."""
-    get_unique_name = ng.get_unique_name
-    ng.get_unique_name = lambda name: name
-    try:
-        with _collector_paused(), _tooltips_unset():
-            yield
-    finally:
-        ng.get_unique_name = get_unique_name
+def building():
+    """What NodeGraphQt does per item that a build can skip: per-item tooltips and, for Qt's
+    thousands of new wrappers, cycle collections that find nothing to free (its unique-name
+    check is off for good: compat.new_node_graph)."""
+    with _collector_paused(), _tooltips_unset():
+        yield
 
 
 @contextlib.contextmanager

@@ -155,7 +155,7 @@ class GraphScene(QtCore.QObject):
         them to built nodes."""
         nodes = [self.graph.nodes[n] for n in ids if n in self.graph.nodes and n not in self._views]
         fresh = {n.id for n in nodes}
-        with opening.building(self.ng):
+        with opening.building():
             with opening.layout_deferred():
                 unplaced = [n for n in nodes if not self._add_view(n)]
             for node in nodes:
@@ -177,7 +177,7 @@ class GraphScene(QtCore.QObject):
     def _built(self) -> None:
         """The last slice: nodes renamed while the build went on, then the backdrops."""
         self._build_nodes([n for n in self.graph.nodes if n not in self._views])
-        with opening.building(self.ng):
+        with opening.building():
             self._build_backdrops()
         self._previous = None
         self.built.emit()
