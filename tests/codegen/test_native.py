@@ -230,7 +230,7 @@ def test_a_kernel_that_returns_an_array_is_not_kept(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_an_unwritable_cache_keeps_numbas_path(cache, monkeypatch):
+def unwritable(monkeypatch):
     from gradhopper.runtime import atomicwrite
     from gradhopper.runtime.errors import GradhopperError
 
@@ -238,20 +238,32 @@ def test_an_unwritable_cache_keeps_numbas_path(cache, monkeypatch):
         raise GradhopperError("cannot write")
 
     monkeypatch.setattr(atomicwrite, "write", refuse)
-    first, second = compiled_twice("mazur")
-    assert not isinstance(second.kernel, native.Kernel)
-    assert not list((cache / "kernels").glob("*.native"))
-    assert second.run().history == first.run().history
 
 
-def test_a_child_that_cannot_link_the_file_keeps_numbas_path(cache, monkeypatch):
-    """The check before writing: a child that fails, or cannot be started, writes nothing."""
-    import subprocess as sp
+def child_fails(monkeypatch):
+    monkeypatch.setattr(subprocess, "run",
+                        lambda args, **kwargs: subprocess.CompletedProcess(args, -6))
 
-    def no_child(*args, **kwargs):
+
+def child_hangs(monkeypatch):
+    def hang(args, **kwargs):
+        raise subprocess.TimeoutExpired(args, kwargs["timeout"])
+
+    monkeypatch.setattr(subprocess, "run", hang)
+
+
+def no_child(monkeypatch):
+    def refuse(*args, **kwargs):
         raise OSError("no python here")
 
-    monkeypatch.setattr(sp, "run", no_child)
+    monkeypatch.setattr(subprocess, "run", refuse)
+
+
+@pytest.mark.parametrize("trouble", [unwritable, child_fails, child_hangs, no_child])
+def test_a_file_that_cannot_be_checked_or_written_is_not_kept(trouble, cache, monkeypatch):
+    """The link check in a child before writing: a child that fails (LLVM ending it on a
+    symbol), hangs or cannot start, or a cache that cannot be written, leaves numba's path."""
+    trouble(monkeypatch)
     first, second = compiled_twice("mazur")
     assert not isinstance(second.kernel, native.Kernel)
     assert not list((cache / "kernels").glob("*.native"))
