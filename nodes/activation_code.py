@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from gradhopper.runtime.codegen.kernel import Kernel, each_element, indent
+from gradhopper.runtime.codegen.kernel import Kernel, branch, each_element
 
 # e^-z is capped at e^708 (finite, and 1 / (1 + e^708) is still a normal float), so the
 # tutorial's 1 / (1 + e^-z) never overflows or warns, for any z: about 4x faster than
@@ -47,8 +47,8 @@ SIGMOID_SERIES = "\n".join([
 # at 16, 4.1/2.8 at 32, 4.0/1.9 from 256): the online nets' 5- and 3-wide layers take libm's.
 # The size is a number in the kernel for a fixed batch, so LLVM keeps one branch.
 SERIES_FROM = 32
-SIGMOID_LOOPS = "\n".join([f"if {{a.flat}}.size >= {SERIES_FROM}:", *indent(SIGMOID_SERIES, 1),
-                           "else:", *indent(each_element(("a", FORMULAS["sigmoid"][0])).loops, 1)])
+SIGMOID_LOOPS = branch(f"{{a.flat}}.size >= {SERIES_FROM}", SIGMOID_SERIES,
+                       each_element(("a", FORMULAS["sigmoid"][0])).loops)
 SOFTMAX_LOOPS = """for i in range({z}.shape[0]):
     {top}, {total} = {z}[i, 0], 0.0
     for j in range({z}.shape[1]):

@@ -24,7 +24,7 @@ import os
 import sys
 from pathlib import Path
 
-from .kernel import indent
+from .kernel import branch
 
 log = logging.getLogger(__name__)
 MODULE = "scipy.linalg.cython_blas"
@@ -43,12 +43,9 @@ def available() -> bool:
 
 
 def choose(condition: str, blas: str, loops: str) -> str:
-    """A template that runs `blas` (np.dot) when `condition` holds, else `loops`; just `loops`
-    without scipy. The condition reads dimensions (``{x}.shape[0]``): the generator writes those
-    fixed from step to step as numbers, so LLVM drops the branch not taken."""
-    if not available():
-        return loops
-    return "\n".join([f"if {condition}:", *indent(blas, 1), "else:", *indent(loops, 1)])
+    """A template that runs `blas` (np.dot) when `condition` holds, else `loops` (kernel.branch);
+    just `loops` without scipy."""
+    return branch(condition, blas, loops) if available() else loops
 
 
 def preload() -> None:

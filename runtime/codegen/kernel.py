@@ -106,3 +106,10 @@ def comment(text) -> str:
 def indent(text: str, depth: int) -> list[str]:
     pad = "    " * depth
     return [pad + line if line.strip() else "" for line in text.splitlines()]
+
+
+def branch(condition: str, then: str, otherwise: str) -> str:
+    """A template that runs `then` when `condition` holds, else `otherwise`. A condition on
+    dimensions (``{x}.shape[0]``) reads numbers the generator writes fixed, so LLVM keeps one
+    branch: how a node picks its code by size."""
+    return "\n".join([f"if {condition}:", *indent(then, 1), "else:", *indent(otherwise, 1)])
