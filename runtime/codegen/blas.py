@@ -17,13 +17,13 @@ other work running, the 64-128-10 net at batch 256 took 1.9-8.6 ms a step with t
 from __future__ import annotations
 
 import functools
-import importlib.machinery
 import importlib.util
 import logging
 import os
 import sys
 from pathlib import Path
 
+from . import extension
 from .kernel import branch
 
 log = logging.getLogger(__name__)
@@ -53,19 +53,16 @@ def preload() -> None:
     if MODULE in sys.modules or not available():
         return
     package = importlib.util.find_spec("scipy")
-    places = [str(Path(p) / "linalg") for p in package.submodule_search_locations or ()]
-    spec = importlib.machinery.PathFinder.find_spec(MODULE, places)
-    if spec is None or spec.loader is None:
+    folders = [Path(p) / "linalg" for p in package.submodule_search_locations or ()]
+    if extension.spec(MODULE, folders) is None:
         return  # numba's own import then finds it, the slow way
     own = not any(name in os.environ for name in THREAD_VARIABLES)
     if own:  # read once, as OpenBLAS loads; the environment is put back at once
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
     try:
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[MODULE] = module
-        spec.loader.exec_module(module)
+        extension.load(MODULE, folders)
     except Exception:  # a SciPy laid out otherwise: numba's own import will say what is wrong
-        sys.modules.pop(MODULE, None)
+        pass
     finally:
         if own:
             del os.environ["OPENBLAS_NUM_THREADS"]

@@ -32,7 +32,6 @@ import contextlib
 import ctypes
 import functools
 import hashlib
-import importlib.machinery
 import importlib.util
 import json
 import os
@@ -43,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import extension
 from .. import atomicwrite
 from ..errors import GradhopperError
 
@@ -271,12 +271,9 @@ def _engine(ll):
 def _extension(name: str, where: tuple):
     """numba's C extension module `name`, loaded from numba's folder without importing numba
     (numba, imported later, finds it in sys.modules)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.machinery.PathFinder.find_spec(name, [str(_numba_dir().joinpath(*where))])
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.modules[name] = module
+    module = extension.load(name, [_numba_dir().joinpath(*where)])
+    if module is None:
+        raise ImportError(f"{name} is not in numba's folder")
     return module
 
 
@@ -295,8 +292,7 @@ def _facts() -> tuple:
     import llvmlite
     files = []
     for name, where in EXTENSIONS:
-        spec = importlib.machinery.PathFinder.find_spec(
-            name, [str(_numba_dir().joinpath(*where))])
+        spec = extension.spec(name, [_numba_dir().joinpath(*where)])
         info = os.stat(spec.origin)
         files.append((Path(spec.origin).name, info.st_size, info.st_mtime_ns))
     numba_env = sorted((k, v) for k, v in os.environ.items() if k.startswith("NUMBA_"))
