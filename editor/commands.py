@@ -188,8 +188,9 @@ class SetGraphField(_Command):
 
 class MoveTo(_Command):
     """A change worked out on a copy of the graph (a cluster collapsed or expanded, a layer
-    inserted or removed, the auto-layout): redo and undo carry the graph between the two states through its own verbs,
-    so the canvas follows, and undo gives back the file byte for byte."""
+    inserted or removed, the auto-layout): redo and undo carry the graph between the two
+    states through its own verbs, so the canvas follows, and undo gives back the file byte for
+    byte."""
 
     def __init__(self, graph: Graph, after: Graph, text: str):
         super().__init__(graph, text)

@@ -238,8 +238,8 @@ class Graph:
 
     def replace(self, nodes: dict[str, Node], edges: list[Edge]) -> None:
         """Hold `nodes` (in this order) and `edges` from now on, in one pass over both (a
-        cluster collapsed or expanded); subscribers then hear what went and what
-        came, edges before nodes going and after them coming, as if done one by one."""
+        cluster collapsed or expanded); subscribers then hear what went and what came, edges
+        before nodes going and after them coming, as if done one by one."""
         into = {e.dst: e for e in edges}
         gone_edges = [e for e in self._edges if into.get(e.dst) != e]
         came_edges = [e for e in edges if self._edges.into.get(e.dst) != e]
